@@ -1,0 +1,1 @@
+export { OFFLINE_INSTALL_HINT, tensorflowBackendStatus, useTensorflowBackend } from './node-backend.js';

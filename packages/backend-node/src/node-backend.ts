@@ -1,0 +1,52 @@
+import { BackendUnavailableError } from '@gradcam/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** How to get a working tfjs-node where libtensorflow cannot be downloaded. */
+export const OFFLINE_INSTALL_HINT =
+  '@tensorflow/tfjs-node downloads libtensorflow when it installs. Online: `npm rebuild @tensorflow/tfjs-node` (or reinstall). ' +
+  'Air-gapped: in the gradcam repository run `scripts/offline-tfjs-node run -- npx -y pnpm@10 install`, which builds the ' +
+  'library from a local TensorFlow wheel and serves it on 127.0.0.1 for the install (see DEVELOPERS.md).';
+
+let loading: Promise<unknown> | undefined;
+
+async function importTfjsNode(): Promise<void> {
+  // libtensorflow logs CPU-feature and oneDNN banners to stderr on load; keep them out of CLI
+  // output unless the user asked for them. oneDNN off also makes results reproducible.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
+  // A failed import is not cached by Node for native addons, but retrying costs a second or more.
+  loading ??= import('@tensorflow/tfjs-node');
+  try {
+    await loading;
+  } catch (error) {
+    loading = undefined;
+    throw error;
+  }
+}
+
+/** Whether tfjs-node can load here, and why not when it cannot. */
+export async function tensorflowBackendStatus(): Promise<{ available: true } | { available: false; reason: string }> {
+  try {
+    await importTfjsNode();
+    return { available: true };
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    return { available: false, reason: message };
+  }
+}
+
+/**
+ * Loads @tensorflow/tfjs-node and makes 'tensorflow' the active backend. pnpm and npm keep an
+ * optional tfjs-node whose install script failed as a folder without its native binding;
+ * importing it then throws, which becomes a BackendUnavailableError with install advice.
+ */
+export async function useTensorflowBackend(): Promise<'tensorflow'> {
+  const status = await tensorflowBackendStatus();
+  if (!status.available) {
+    throw new BackendUnavailableError(`The 'tensorflow' backend (tfjs-node) cannot load: ${status.reason}. ${OFFLINE_INSTALL_HINT}`);
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new BackendUnavailableError(`tfjs-node loaded but tf.setBackend('tensorflow') failed. ${OFFLINE_INSTALL_HINT}`);
+  }
+  return 'tensorflow';
+}

@@ -1,0 +1,2 @@
+export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+export { useWasmBackend, wasmFilesDirectory } from './wasm-backend.js';

@@ -1,0 +1,2 @@
+export { drawExplanation, drawRgba, imageDataFromRgba, rgbaFromImageData } from './canvas.js';
+export { useWebglBackend } from './webgl-backend.js';

@@ -1,0 +1,90 @@
+/**
+ * Typed errors shared by every gradcam package. This module imports nothing from tfjs, so
+ * pure-TypeScript packages (`@gradcam/format`) can throw them without loading an engine.
+ */
+
+/** Machine-readable error codes, one per error class. */
+export type GradcamErrorCode =
+  | 'GRADCAM_ERROR'
+  | 'NO_SUCH_LAYER'
+  | 'INVALID_TARGET'
+  | 'INVALID_INPUT'
+  | 'NOT_DIFFERENTIABLE'
+  | 'MODEL_LOAD'
+  | 'DECODE'
+  | 'BACKEND_UNAVAILABLE';
+
+const marker = Symbol.for('gradcam.error');
+
+/** Base class of every error gradcam throws on purpose. */
+export class GradcamError extends Error {
+  /** Stable code, for programs that branch on the kind of failure. */
+  readonly code: GradcamErrorCode;
+  readonly [marker] = true;
+
+  constructor(message: string, code: GradcamErrorCode = 'GRADCAM_ERROR', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+
+  /** True for any GradcamError, also one thrown by another copy of this package. */
+  static isInstance(value: unknown): value is GradcamError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+}
+
+/** Lists valid choices in a message, shortened when there are many. */
+export function listChoices(choices: readonly (string | number)[], max = 12): string {
+  const shown = choices.slice(0, max).map((c) => (typeof c === 'string' ? `'${c}'` : String(c)));
+  return choices.length > max ? `${shown.join(', ')}, … (${choices.length} in all)` : shown.join(', ');
+}
+
+/** The requested layer does not exist or cannot be explained. */
+export class NoSuchLayerError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'NO_SUCH_LAYER', options);
+  }
+}
+
+/** A target class id is out of range or not an integer. */
+export class InvalidTargetError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'INVALID_TARGET', options);
+  }
+}
+
+/** An argument (image, tensor, option) has the wrong shape, type or value. */
+export class InvalidInputError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'INVALID_INPUT', options);
+  }
+}
+
+/** The score cannot be differentiated with respect to the chosen layer. */
+export class NotDifferentiableError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'NOT_DIFFERENTIABLE', options);
+  }
+}
+
+/** A model could not be found, fetched or parsed. */
+export class ModelLoadError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'MODEL_LOAD', options);
+  }
+}
+
+/** Image bytes could not be decoded (unknown format, corrupt or truncated, too large). */
+export class DecodeError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'DECODE', options);
+  }
+}
+
+/** A tfjs backend was asked for but cannot run here. */
+export class BackendUnavailableError extends GradcamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'BACKEND_UNAVAILABLE', options);
+  }
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidInputError, InvalidTargetError } from './errors.js';
+import type { TargetSpec } from './explainable-model.js';
+import { gradCamMaps } from './grad-cam.js';
+import { type LayerRef, resolveLayer } from './layer-selection.js';
+import { toExplainableModel } from './registry.js';
+import type { Explanation, RgbaImage, TargetExplanation } from './types.js';
+
+/** Options of explain(). */
+export interface ExplainOptions {
+  /** Class ids to explain, a single id, or `{ top: k }`; default: the predicted class. */
+  readonly targets?: TargetSpec | number;
+  /** Layer to explain at; default: ELI5's automatic choice. */
+  readonly layer?: LayerRef;
+  /** Explain the pre-softmax score (the model itself is not changed). */
+  readonly logits?: boolean;
+  /** The input image, kept in the Explanation for formatting. */
+  readonly image?: RgbaImage;
+  /** Class labels, indexed by class id. */
+  readonly labels?: readonly string[];
+}
+
+const DESCRIPTION =
+  'Grad-CAM visualization for image classification: the heatmap shows which regions of the ' +
+  'image raised the score of each target class, at the spatial resolution of the chosen layer.';
+
+function normaliseTargets(spec: TargetSpec | number | undefined, numClasses: number): TargetSpec {
+  if (spec === undefined) return { top: 1 };
+  if (typeof spec === 'number') return normaliseTargets([spec], numClasses);
+  if (Array.isArray(spec)) {
+    if (spec.length === 0) throw new InvalidTargetError('targets is an empty list; give at least one class id, or omit it for the predicted class.');
+    for (const t of spec) {
+      if (!Number.isInteger(t) || t < 0 || t >= numClasses) {
+        throw new InvalidTargetError(`Target ${t} is not a class id of this model: valid ids are integers 0 … ${numClasses - 1}.`);
+      }
+    }
+    return spec;
+  }
+  const top = (spec as { top: number }).top;
+  if (!Number.isInteger(top) || top < 1 || top > numClasses) {
+    throw new InvalidTargetError(`top must be an integer from 1 to ${numClasses} (the number of classes); got ${top}.`);
+  }
+  return { top };
+}
+
+function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Tensor4D {
+  const expected = `[1, ${inputShape
+    .slice(1)
+    .map((d) => d ?? 'any')
+    .join(', ')}]`;
+  if (!(doc instanceof tf.Tensor)) throw new InvalidInputError(`doc must be a tf.Tensor of shape ${expected} (or without the batch axis).`);
+  if (doc.rank !== 3 && !(doc.rank === 4 && doc.shape[0] === 1)) {
+    throw new InvalidInputError(
+      `doc must have shape ${expected} (or the same without the batch axis); got [${doc.shape.join(', ')}]. Explain several images with explainBatch().`,
+    );
+  }
+  const shape = doc.rank === 3 ? [1, ...doc.shape] : doc.shape;
+  for (let i = 1; i < inputShape.length; i++) {
+    const want = inputShape[i];
+    if (want !== null && want !== shape[i]) {
+      throw new InvalidInputError(
+        `doc has shape [${doc.shape.join(', ')}] but the model expects ${expected}. Load the image with targetSize [${inputShape[1]}, ${inputShape[2]}].`,
+      );
+    }
+  }
+  return (doc.rank === 3 ? tf.expandDims(doc, 0) : doc) as tf.Tensor4D;
+}
+
+function softmaxRow(values: Float32Array): Float64Array {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) max = Math.max(max, v);
+  const exp = Float64Array.from(values, (v) => Math.exp(v - max));
+  const sum = exp.reduce((a, b) => a + b, 0);
+  return exp.map((e) => e / sum);
+}
+
+/**
+ * Explains one image with Grad-CAM, ELI5-style, for one or several targets: one forward
+ * pass and one batched backward pass. `model` is anything a registered adapter knows
+ * (a tfjs LayersModel or GraphModel once '@gradcam/models' is loaded) or an ExplainableModel.
+ * Leaves `tf.memory().numTensors` as it found it.
+ */
+export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+  const explainable = toExplainableModel(model);
+  const layer = resolveLayer(explainable, options.layer);
+  const targets = normaliseTargets(options.targets, explainable.numClasses);
+  const logits = options.logits ?? false;
+  const input = checkDoc(doc, explainable.inputShape);
+  let capture: ReturnType<typeof explainable.capture> | undefined;
+  let maps: tf.Tensor3D | undefined;
+  try {
+    capture = explainable.capture(input, layer, { logits, targets });
+    maps = gradCamMaps(capture.activations, capture.gradients);
+    const [mapData, scoreData, outputData] = (await Promise.all([maps.data(), capture.scores.data(), capture.outputs.data()])) as Float32Array[];
+    const [, height, width] = maps.shape;
+    const probabilities = logits ? softmaxRow(scoreData) : undefined;
+    const explained: TargetExplanation[] = capture.targets.map((target, i) => ({
+      target,
+      ...(options.labels?.[target] !== undefined ? { label: options.labels[target] } : {}),
+      score: scoreData[target],
+      ...(probabilities ? { proba: probabilities[target] } : {}),
+      heatmap: { width, height, data: mapData.slice(i * width * height, (i + 1) * width * height) },
+    }));
+    return {
+      estimator: explainable.name,
+      description: DESCRIPTION,
+      method: 'Grad-CAM',
+      layer: layer.name,
+      backend: tf.getBackend(),
+      ...(options.image ? { image: options.image } : {}),
+      outputs: Array.from(outputData),
+      targets: explained,
+    };
+  } finally {
+    maps?.dispose();
+    capture?.dispose();
+    if (input !== doc) input.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+
+/** Describes one layer (or graph node) that a CAM can be computed at. */
+export interface LayerInfo {
+  /** Layer name; nested layers are named by path, e.g. 'mobilenet/out_relu'. */
+  readonly name: string;
+  /** Keras class name ('Conv2D', 'ReLU', …) or graph op ('Relu6', …). */
+  readonly className: string;
+  /** Output shape with the batch axis as null. */
+  readonly outputShape: readonly (number | null)[];
+  /** Number of weights the layer owns. */
+  readonly paramCount: number;
+  /** Position in the model's layer list. */
+  readonly index: number;
+}
+
+/** How targets are chosen: explicit class ids, or the k best classes of the prediction. */
+export type TargetSpec = readonly number[] | { readonly top: number };
+
+/** Options of one capture. */
+export interface CaptureOptions {
+  /** Explain the pre-softmax score instead of the model output. */
+  readonly logits: boolean;
+  /** Which classes to explain. */
+  readonly targets: TargetSpec;
+}
+
+/** What one forward + one (batched) backward pass yields. The caller disposes it. */
+export interface Capture {
+  /** The layer's output for the input, [1, h, w, c]. */
+  readonly activations: Tensor4D;
+  /** The scores that were differentiated, [1, classes] (logits when `logits` was set). */
+  readonly scores: Tensor2D;
+  /** The model's own output, [1, classes]. */
+  readonly outputs: Tensor2D;
+  /** The explained class ids, in order. */
+  readonly targets: readonly number[];
+  /** dScore_t / dActivations for each target t, [targets, h, w, c]: total derivatives. */
+  readonly gradients: Tensor4D;
+  dispose(): void;
+}
+
+/**
+ * The contract between the explain pipeline and a kind of model (version 'v1').
+ * A plugin adds a model kind by implementing it and calling `registerModelAdapter`.
+ */
+export interface ExplainableModel {
+  readonly specificationVersion: 'v1';
+  /** Model name (ELI5's estimator). */
+  readonly name: string;
+  /** Input shape with the batch axis as null, e.g. [null, 224, 224, 3]. */
+  readonly inputShape: readonly (number | null)[];
+  /** Number of output classes. */
+  readonly numClasses: number;
+  /** Layers a CAM can be computed at, in model order. */
+  layers(): LayerInfo[];
+  /** ELI5's rule: from the end, the first layer whose output rank equals the input rank. */
+  defaultLayer(): LayerInfo;
+  /** Runs the model on `doc` and differentiates the targets' scores w.r.t. `layer`'s output. */
+  capture(doc: Tensor4D, layer: LayerInfo, options: CaptureOptions): Capture;
+}

@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { InvalidInputError } from './errors.js';
+import type { RgbaImage } from './types.js';
+
+/**
+ * Keras `img_to_array`: an RGBA image as a float32 [height, width, 3] tensor of 0..255
+ * values (alpha dropped, as after PIL's convert('RGB')).
+ */
+export function imgToArray(img: RgbaImage): tf.Tensor3D {
+  const { width, height, data } = img;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || data.length !== width * height * 4) {
+    throw new InvalidInputError(`imgToArray expects an RGBA image with data.length == width*height*4; got ${width}×${height} with ${data?.length} bytes.`);
+  }
+  const rgb = new Float32Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgb[i] = data[j];
+    rgb[i + 1] = data[j + 1];
+    rgb[i + 2] = data[j + 2];
+  }
+  return tf.tensor3d(rgb, [height, width, 3], 'float32');
+}
+
+/** Options of arrayToImg. */
+export interface ArrayToImgOptions {
+  /** Rescale min..max to 0..255 as Keras does (default true); otherwise clip to 0..255. */
+  readonly scale?: boolean;
+}
+
+/**
+ * Keras `array_to_img`: a [h, w, 3] (or [1, h, w, 3], or [h, w, 1]) tensor as an RGBA image.
+ * With `scale` (the default) values are shifted to start at 0 and stretched to 255 first.
+ */
+export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage {
+  const shape = x.shape;
+  const squeezed = shape.length === 4 && shape[0] === 1 ? shape.slice(1) : shape;
+  if (squeezed.length !== 3 || (squeezed[2] !== 3 && squeezed[2] !== 1)) {
+    throw new InvalidInputError(`arrayToImg expects a [h, w, 3] or [h, w, 1] tensor (batch 1 allowed); got shape [${shape.join(', ')}].`);
+  }
+  const [height, width, channels] = squeezed as [number, number, number];
+  const values = x.dataSync();
+  let offset = 0;
+  let range = 0;
+  if (options.scale ?? true) {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const v of values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    offset = -min;
+    range = max - min;
+  }
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    for (let k = 0; k < 3; k++) {
+      const v = values[p * channels + (channels === 3 ? k : 0)];
+      // Keras: (x - min) / max * 255, then a uint8 cast, which truncates.
+      const shifted = v + offset;
+      data[p * 4 + k] = Math.trunc(range !== 0 ? (shifted / range) * 255 : shifted);
+    }
+    data[p * 4 + 3] = 255;
+  }
+  return { width, height, data };
+}

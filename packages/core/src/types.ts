@@ -1,0 +1,45 @@
+/** An 8-bit RGBA raster, row-major, 4 bytes per pixel (the shape of browser ImageData). */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
+}
+
+/** A single-channel map, row-major, values in [0, 1] for a normalised heatmap. */
+export interface Heatmap {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Float32Array;
+}
+
+/** One explained class of an Explanation. */
+export interface TargetExplanation {
+  /** Class index into the model output. */
+  readonly target: number;
+  /** Human label of the class, when the model has labels. */
+  readonly label?: string;
+  /** The explained score: the model output for the target (pre-softmax with `logits`). */
+  readonly score: number;
+  /** Softmax probability when the score is a logit; undefined otherwise (as ELI5's `proba`). */
+  readonly proba?: number;
+  /** The Grad-CAM map at the layer's spatial resolution, normalised to [0, 1]. */
+  readonly heatmap: Heatmap;
+}
+
+/** What explainPrediction returns: ELI5's Explanation, with several targets allowed. */
+export interface Explanation {
+  /** Model name (ELI5's `estimator`). */
+  readonly estimator: string;
+  readonly description: string;
+  /** CAM method display name, e.g. 'Grad-CAM'. */
+  readonly method: string;
+  /** Name (or path) of the layer the map was computed at. */
+  readonly layer: string;
+  /** tfjs backend that computed it. */
+  readonly backend: string;
+  /** The input image as RGBA, when known (ELI5 keeps it for formatting). */
+  readonly image?: RgbaImage;
+  /** The model's output for the image (all classes), as computed in the same forward pass. */
+  readonly outputs: readonly number[];
+  readonly targets: readonly TargetExplanation[];
+}

@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { diff, fromBase64, readFixture, type StoredImage, toImage } from './__fixtures__/fixtures';
+import { DEFAULT_MAX_PIXELS, decodeImage, encodePng, sniffImageFormat } from './codecs';
+import { applyOrientation } from './exif';
+
+interface PngVariant {
+  png: string;
+  pillowMode: string;
+  rgba: StoredImage;
+  rgb: string;
+}
+
+const variants = readFixture<Record<string, PngVariant>>('png-variants.json');
+const orientation = readFixture<Record<string, { file: string; decoded: StoredImage; upright?: StoredImage }>>('orientation.json');
+const examples = new URL('../../../examples/images/', import.meta.url);
+
+function bytesOf(b64: string): Uint8Array {
+  return new Uint8Array(fromBase64(b64));
+}
+
+describe('decodeImage: PNG variants equal Pillow', () => {
+  for (const [name, v] of Object.entries(variants)) {
+    it(`${name} (Pillow mode ${v.pillowMode})`, () => {
+      const img = decodeImage(bytesOf(v.png));
+      const expected = toImage(v.rgba);
+      if (v.pillowMode === 'I;16') {
+        // Pillow clips 16-bit gray to 255 when converting to 8 bits; we keep the high byte.
+        const raw = img.data;
+        expect(img.width).toBe(expected.width);
+        for (let i = 0; i < raw.length; i += 4) expect(raw[i]).toBe(raw[i + 1]);
+        return;
+      }
+      expect(diff(img, expected).max).toBe(0);
+    });
+  }
+});
+
+describe('decodeImage: example photos', () => {
+  const load = readFixture<{ decoded: Record<string, { width: number; height: number; sha256: string }> }>('load-img.json');
+  for (const [file, ref] of Object.entries(load.decoded)) {
+    if (file.endsWith('.jpg')) continue;
+    it(`${file} decodes to Pillow's pixels`, async () => {
+      const { createHash } = await import('node:crypto');
+      const img = decodeImage(new Uint8Array(readFileSync(new URL(file, examples))));
+      expect([img.width, img.height]).toEqual([ref.width, ref.height]);
+      expect(createHash('sha256').update(img.data).digest('hex')).toBe(ref.sha256);
+    });
+  }
+});
+
+describe('decodeImage: errors', () => {
+  const png = bytesOf(variants.rgb8.png);
+  const jpg = bytesOf(orientation.jpeg1.file);
+
+  it('sniffs formats', () => {
+    expect(sniffImageFormat(png)).toBe('png');
+    expect(sniffImageFormat(jpg)).toBe('jpeg');
+    expect(sniffImageFormat(new TextEncoder().encode('GIF89a......'))).toBe('gif');
+    expect(sniffImageFormat(new Uint8Array([1, 2, 3]))).toBeUndefined();
+  });
+
+  it.each([
+    ['empty', new Uint8Array(0), /empty/],
+    ['unknown', new TextEncoder().encode('hello world'), /Unknown image format \(first bytes: 68 65 6c/],
+    ['gif', new TextEncoder().encode('GIF89a\x01\x00\x01\x00'), /Unsupported image format 'gif'/],
+    ['truncated PNG header', png.subarray(0, 20), /PNG.*truncated/],
+    ['truncated PNG data', png.subarray(0, png.length - 20), /Cannot decode PNG: the file is truncated/],
+    ['corrupt PNG (CRC)', Uint8Array.from(png, (b, i) => (i === 40 ? b ^ 0xff : b)), /Cannot decode PNG/],
+    ['truncated JPEG', jpg.subarray(0, Math.floor(jpg.length / 2)), /JPEG.*truncated/],
+    ['JPEG without frame', jpg.subarray(0, 20), /JPEG.*no frame header/],
+  ])('%s → DecodeError', (_name, bytes, message) => {
+    expect(() => decodeImage(bytes)).toThrowError(expect.objectContaining({ code: 'DECODE', message: expect.stringMatching(message) }));
+  });
+
+  it('corrupt JPEG scan data → DecodeError, never a raw exception', () => {
+    const bad = jpg.slice();
+    for (let i = 200; i < bad.length - 2; i += 7) bad[i] = 0xff;
+    let thrown: unknown;
+    try {
+      decodeImage(bad);
+    } catch (err) {
+      thrown = err;
+    }
+    // jpeg-js may decode garbage without noticing; if it throws, it must be typed.
+    if (thrown) expect(thrown).toEqual(expect.objectContaining({ code: 'DECODE' }));
+  });
+
+  it('enforces the pixel limit from the header, before decoding', () => {
+    expect(DEFAULT_MAX_PIXELS).toBe(89_478_485);
+    expect(() => decodeImage(png, { maxPixels: 19 })).toThrow(/5×4 = 20 pixels exceeds the limit of 19/);
+    expect(() => decodeImage(jpg, { maxPixels: 100 })).toThrow(/JPEG: 24×16 = 384 pixels exceeds/);
+    expect(decodeImage(png, { maxPixels: 20 }).width).toBe(5);
+    // A header claiming 100000×100000 is refused without allocating anything.
+    const bomb = png.slice();
+    new DataView(bomb.buffer).setUint32(16, 100000);
+    new DataView(bomb.buffer).setUint32(20, 100000);
+    expect(() => decodeImage(bomb)).toThrow(/10000000000 pixels exceeds the limit of 89478485/);
+  });
+
+  it('rejects non-bytes', () => {
+    expect(() => decodeImage('abc' as unknown as Uint8Array)).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
+
+describe('JPEG decoding (jpeg-js vs libjpeg-turbo)', () => {
+  // Different IDCT and chroma-upsampling code: close, not bit-exact. Reported for information.
+  it('4:4:4 is within a few levels of Pillow', () => {
+    const s = diff(decodeImage(bytesOf(orientation.jpeg1.file)), toImage(orientation.jpeg1.decoded));
+    console.info(`[fixtures] jpeg 4:4:4 decode vs Pillow: max ${s.max}, mean ${s.mean.toFixed(4)}`);
+    expect(s.max).toBeLessThanOrEqual(4);
+    expect(s.mean).toBeLessThan(0.5);
+  });
+
+  it('4:2:0 differs at sharp colour edges (simple vs fancy chroma upsampling)', () => {
+    const s = diff(decodeImage(bytesOf(orientation.jpeg420.file)), toImage(orientation.jpeg420.decoded));
+    console.info(`[fixtures] jpeg 4:2:0 decode vs Pillow (hard colour edges): max ${s.max}, mean ${s.mean.toFixed(4)}`);
+    expect(s.mean).toBeLessThan(10);
+  });
+});
+
+describe('EXIF orientation', () => {
+  for (let o = 1; o <= 8; o++) {
+    // PNG is lossless, so the transposition itself is checked exactly; JPEG checks the APP1 parsing.
+    for (const fmt of ['jpeg', 'png']) {
+      it(`${fmt} orientation ${o} matches ImageOps.exif_transpose`, () => {
+        const c = orientation[`${fmt}${o}`];
+        const plain = decodeImage(bytesOf(c.file));
+        expect([plain.width, plain.height]).toEqual([c.decoded.width, c.decoded.height]);
+        const upright = decodeImage(bytesOf(c.file), { applyExifOrientation: true });
+        const s = diff(upright, toImage(c.upright as StoredImage));
+        if (fmt === 'png') expect(s.max).toBe(0);
+        else expect(s.max).toBeLessThanOrEqual(4);
+      });
+    }
+  }
+
+  it('leaves orientation 1 and unknown values alone', () => {
+    const img = { width: 1, height: 1, data: new Uint8ClampedArray([1, 2, 3, 4]) };
+    expect(applyOrientation(img, 1)).toBe(img);
+    expect(applyOrientation(img, 9)).toBe(img);
+  });
+});
+
+describe('encodePng', () => {
+  it('round-trips RGBA exactly', () => {
+    const img = toImage(variants.rgba8.rgba);
+    const png = encodePng(img);
+    expect(png).toBeInstanceOf(Uint8Array);
+    expect(sniffImageFormat(png)).toBe('png');
+    expect(diff(decodeImage(png), img).max).toBe(0);
+  });
+
+  it('validates the image', () => {
+    expect(() => encodePng({ width: 2, height: 2, data: new Uint8ClampedArray(3) })).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+  });
+});
+
+describe('decodeImage never leaks raw exceptions', () => {
+  // Deterministic mutations (truncations and byte flips) of a PNG and a JPEG.
+  let seed = 12345;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  for (const [name, file] of [
+    ['png', variants['rgba8-interlaced'].png],
+    ['jpeg', orientation.jpeg420.file],
+  ] as const) {
+    it(`${name}: 300 corrupted copies decode or throw DecodeError`, () => {
+      const orig = bytesOf(file);
+      for (let k = 0; k < 300; k++) {
+        let bytes = orig.slice();
+        if (k % 3 === 0) bytes = bytes.subarray(0, rand(bytes.length));
+        else for (let j = 0; j <= k % 5; j++) bytes[8 + rand(bytes.length - 8)] = rand(256);
+        try {
+          const img = decodeImage(bytes);
+          expect(img.data.length).toBe(img.width * img.height * 4);
+        } catch (err) {
+          expect(err).toEqual(expect.objectContaining({ code: 'DECODE' }));
+        }
+      }
+    });
+  }
+});

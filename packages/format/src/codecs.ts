@@ -1,0 +1,239 @@
+import type { RgbaImage } from '@gradcam/core';
+import { DecodeError, GradcamError, InvalidInputError } from '@gradcam/core/errors';
+import jpeg from 'jpeg-js';
+import pngjs from 'pngjs';
+import { applyOrientation, jpegOrientation, pngOrientation } from './exif';
+import { assertRaster } from './resample';
+
+/** Pillow's `Image.MAX_IMAGE_PIXELS`: the default decompression-bomb limit. */
+export const DEFAULT_MAX_PIXELS = 89_478_485;
+
+/** Formats `decodeImage` reads. */
+export type ImageFormat = 'png' | 'jpeg';
+
+/** Options of `decodeImage`. */
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (checked from the header, before decoding). */
+  readonly maxPixels?: number;
+  /**
+   * Rotate/flip by the EXIF Orientation tag (JPEG APP1, PNG eXIf), like Pillow's
+   * `ImageOps.exif_transpose`. Default false: Pillow's `Image.open` and Keras' `load_img`
+   * ignore it, and matching them is the point of this package.
+   */
+  readonly applyExifOrientation?: boolean;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(bytes: Uint8Array, sig: readonly number[], at = 0): boolean {
+  return bytes.length >= at + sig.length && sig.every((b, i) => bytes[at + i] === b);
+}
+
+/**
+ * Names the format of encoded image bytes from their magic number: 'png', 'jpeg', or another
+ * recognised-but-unsupported format ('gif', 'bmp', 'webp', 'tiff'); undefined when unknown.
+ */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | 'gif' | 'bmp' | 'webp' | 'tiff' | undefined {
+  if (startsWith(bytes, PNG_SIGNATURE)) return 'png';
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'jpeg';
+  if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return 'gif';
+  if (startsWith(bytes, [0x42, 0x4d]) && bytes.length >= 14) return 'bmp';
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) return 'webp';
+  if (startsWith(bytes, [0x49, 0x49, 0x2a, 0x00]) || startsWith(bytes, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
+  return undefined;
+}
+
+function checkMaxPixels(options: DecodeOptions): number {
+  const max = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (typeof max !== 'number' || !(max > 0)) {
+    throw new InvalidInputError(`maxPixels must be a positive number, got ${String(options.maxPixels)}.`);
+  }
+  return max;
+}
+
+function checkDimensions(format: string, width: number, height: number, maxPixels: number): void {
+  if (width < 1 || height < 1) {
+    throw new DecodeError(`Cannot decode ${format}: the header declares an empty ${width}×${height} image.`);
+  }
+  if (width * height > maxPixels) {
+    throw new DecodeError(
+      `Refusing to decode ${format}: ${width}×${height} = ${width * height} pixels exceeds the limit of ${maxPixels} ` +
+        '(a possible decompression bomb; raise options.maxPixels if the image is trusted).',
+    );
+  }
+}
+
+// pngjs calls Node Buffer methods (readUInt32BE, …) on its input. In Node that is the global
+// Buffer; pngjs' browser build bundles its own polyfill, reachable only through a buffer it
+// allocates, so take the class from there instead of depending on a global.
+function toPngBuffer(bytes: Uint8Array): Buffer {
+  const BufferImpl = new pngjs.PNG({ width: 1, height: 1 }).data.constructor as typeof Buffer;
+  return BufferImpl.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
+  // IHDR is always the first chunk: length(4) 'IHDR'(4) width(4) height(4) …
+  if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
+    throw new DecodeError(`Cannot decode PNG: the file is truncated or has no IHDR header (${bytes.length} bytes).`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  checkDimensions('PNG', view.getUint32(16), view.getUint32(20), maxPixels);
+
+  let png: { width: number; height: number; depth: number; colorType: number; transColor?: number[]; data: ArrayLike<number> };
+  try {
+    // skipRescale: we scale ourselves, because pngjs rounds 16-bit samples (v·255/65535)
+    // where Pillow keeps the high byte.
+    png = pngjs.PNG.sync.read(toPngBuffer(bytes), { skipRescale: true }) as unknown as typeof png;
+  } catch (err) {
+    const msg = describe(err);
+    // pngjs reports a short file in stream terms; say what it means.
+    const truncated = /finished stream|ran out of data|unexpected end|incomplete/i.test(msg);
+    throw new DecodeError(`Cannot decode PNG: ${truncated ? `the file is truncated (${msg})` : msg}.`, { cause: err });
+  }
+  const { width, height, depth, colorType, transColor, data } = png;
+  if (!data || data.length !== width * height * 4) {
+    throw new DecodeError(`Cannot decode PNG: pixel data is incomplete (truncated or corrupt file).`);
+  }
+  const out = new Uint8ClampedArray(width * height * 4);
+  if (colorType === 3 || depth === 8) {
+    out.set(data);
+  } else if (depth === 16) {
+    for (let i = 0; i < out.length; i++) out[i] = data[i] >> 8;
+  } else {
+    const scale = 255 / (2 ** depth - 1);
+    for (let i = 0; i < out.length; i++) out[i] = data[i] * scale;
+  }
+  if (transColor && colorType !== 3) restoreKeyedColour(out, transColor, depth);
+  return { width, height, data: out };
+}
+
+// pngjs blanks pixels matching the tRNS colour key to (0, 0, 0, 0). Pillow keeps their colour
+// (alpha 0), and `convert('RGB')` shows it, so put the key colour back.
+function restoreKeyedColour(out: Uint8ClampedArray, key: number[], depth: number): void {
+  const to8 = (v: number) => (depth === 16 ? v >> 8 : depth < 8 ? (v * 255) / (2 ** depth - 1) : v);
+  const rgb = key.length === 1 ? [to8(key[0]), to8(key[0]), to8(key[0])] : key.map(to8);
+  for (let i = 0; i < out.length; i += 4) {
+    // Without an alpha channel, alpha 0 only comes from the key.
+    if (out[i + 3] === 0) {
+      out[i] = rgb[0];
+      out[i + 1] = rgb[1];
+      out[i + 2] = rgb[2];
+    }
+  }
+}
+
+/** Frame size from the first SOF marker, or undefined if the stream ends before one. */
+function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  let p = 2;
+  while (p + 4 <= bytes.length) {
+    if (bytes[p] !== 0xff) return undefined;
+    const marker = bytes[p + 1];
+    if (marker === 0xff) {
+      p++; // fill byte
+      continue;
+    }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
+      p += 2;
+      continue;
+    }
+    const len = (bytes[p + 2] << 8) | bytes[p + 3];
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (p + 9 > bytes.length) return undefined;
+      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8] };
+    }
+    if (marker === 0xda) return undefined; // scan data before any frame header
+    p += 2 + len;
+  }
+  return undefined;
+}
+
+function hasEndOfImage(bytes: Uint8Array): boolean {
+  // EOI is FF D9, usually the last two bytes; tolerate trailing padding some writers append.
+  for (let i = bytes.length - 2; i >= Math.max(2, bytes.length - 4096); i--) {
+    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
+  }
+  return false;
+}
+
+function decodeJpeg(bytes: Uint8Array, maxPixels: number): RgbaImage {
+  const frame = jpegFrameSize(bytes);
+  if (!frame) throw new DecodeError('Cannot decode JPEG: no frame header (SOF) found; the file is truncated or corrupt.');
+  checkDimensions('JPEG', frame.width, frame.height, maxPixels);
+  // jpeg-js fills missing scan data with grey instead of failing; Pillow raises "image file is
+  // truncated". Require the end-of-image marker to behave like Pillow.
+  if (!hasEndOfImage(bytes)) {
+    throw new DecodeError('Cannot decode JPEG: the file is truncated (no end-of-image marker).');
+  }
+  let decoded: { width: number; height: number; data: Uint8Array };
+  try {
+    decoded = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      tolerantDecoding: false,
+      maxResolutionInMP: maxPixels / 1e6,
+      // jpeg-js also caps its working memory; size it from the pixel limit instead of its 512 MB.
+      maxMemoryUsageInMB: Math.max(512, Math.ceil((maxPixels * 12) / 2 ** 20)),
+    });
+  } catch (err) {
+    throw new DecodeError(`Cannot decode JPEG: ${describe(err)}.`, { cause: err });
+  }
+  const { width, height, data } = decoded;
+  if (data.length !== width * height * 4) throw new DecodeError('Cannot decode JPEG: pixel data is incomplete.');
+  return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\.$/, '') || 'unknown error';
+}
+
+/**
+ * Decodes PNG (any bit depth, palette, gray, alpha, interlaced) or JPEG bytes to 8-bit RGBA,
+ * sniffing the format from the magic number. 16-bit samples keep their high byte, as Pillow's
+ * 16-bit RGB(A)/LA modes do.
+ * @throws DecodeError naming the format and what went wrong (unknown format, empty, truncated,
+ * corrupt, too many pixels); InvalidInputError if `bytes` is not a byte array.
+ */
+export function decodeImage(bytes: Uint8Array | ArrayBuffer, options: DecodeOptions = {}): RgbaImage {
+  const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+  if (!(data instanceof Uint8Array)) {
+    throw new InvalidInputError(`decodeImage needs a Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(bytes)}.`);
+  }
+  const maxPixels = checkMaxPixels(options);
+  if (data.length === 0) throw new DecodeError('Cannot decode image: the data is empty (0 bytes).');
+  const format = sniffImageFormat(data);
+  try {
+    if (format === 'png') {
+      const img = decodePng(data, maxPixels);
+      return options.applyExifOrientation ? applyOrientation(img, pngOrientation(data)) : img;
+    }
+    if (format === 'jpeg') {
+      const img = decodeJpeg(data, maxPixels);
+      return options.applyExifOrientation ? applyOrientation(img, jpegOrientation(data)) : img;
+    }
+  } catch (err) {
+    if (GradcamError.isInstance(err)) throw err;
+    throw new DecodeError(`Cannot decode ${format?.toUpperCase()}: ${describe(err)}.`, { cause: err });
+  }
+  const head = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new DecodeError(
+    format
+      ? `Unsupported image format '${format}': only PNG and JPEG can be decoded.`
+      : `Unknown image format (first bytes: ${head}): only PNG and JPEG can be decoded.`,
+  );
+}
+
+/** Encodes an RGBA image as an 8-bit RGBA PNG. */
+export function encodePng(image: RgbaImage): Uint8Array {
+  assertRaster(image, 4, 'image');
+  const { width, height, data } = image;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const png = pngjs.PNG.sync.write({ width, height, data: toPngBuffer(bytes) } as unknown as pngjs.PNG, {
+    colorType: 6,
+    inputColorType: 6,
+    inputHasAlpha: true,
+    bitDepth: 8,
+  });
+  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+}

@@ -1,0 +1,36 @@
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodeOptions,
+  decodeImage,
+  encodePng,
+  type ImageFormat,
+  sniffImageFormat,
+} from './codecs';
+export {
+  type Colormap,
+  type ColormapFunction,
+  type ColormapName,
+  type ColormapTable,
+  colorize,
+  colormapIndex,
+  colormapNames,
+  createColormap,
+  getColormap,
+  mapColor,
+} from './colormaps';
+export { alphaComposite } from './composite';
+export { type FormatAsImageOptions, type FormatHeatmapOptions, formatAsImage, formatHeatmap } from './format-as-image';
+export { type ExpandHeatmapOptions, expandHeatmap, heatmapToImage, validateHeatmap } from './heatmap';
+export { type ImageSource, type LoadImgOptions, loadImg } from './load-img';
+export {
+  premultiplyAlpha,
+  type ResamplingFilter,
+  type ResizeBox,
+  type ResizeOptions,
+  resamplingFilters,
+  resize,
+  resizeGray,
+  resolveResamplingFilter,
+  unpremultiplyAlpha,
+} from './resample';
+export type { ColoredHeatmap, GrayImage, Rgba, Size } from './types';

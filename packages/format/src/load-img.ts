@@ -1,0 +1,99 @@
+import type { RgbaImage } from '@gradcam/core';
+import { DecodeError, InvalidInputError } from '@gradcam/core/errors';
+import { type DecodeOptions, decodeImage } from './codecs';
+import { type ResamplingFilter, type ResizeBox, resize, resolveResamplingFilter } from './resample';
+
+/** Options of `loadImg`, named after Keras' `load_img` arguments. */
+export interface LoadImgOptions extends DecodeOptions {
+  /** Output size as Keras writes it: [height, width]. Default: keep the decoded size. */
+  readonly targetSize?: readonly [number, number];
+  /** Resampling filter for `targetSize`; default 'nearest' (Keras' default). */
+  readonly interpolation?: ResamplingFilter;
+  /** Centre-crop to the target aspect ratio before resizing (Keras' `keep_aspect_ratio`). */
+  readonly keepAspectRatio?: boolean;
+}
+
+/** What `loadImg` reads: a file path or URL, or the encoded bytes themselves. */
+export type ImageSource = string | URL | Uint8Array | ArrayBuffer;
+
+// A computed specifier keeps bundlers from trying to resolve a Node built-in for browsers.
+const FS_MODULE = 'node:fs/promises';
+
+// `name` is set for paths and URLs, so errors can say which file failed.
+async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; name?: string }> {
+  if (source instanceof Uint8Array) return { bytes: source };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
+  const isUrl = source instanceof URL;
+  if (typeof source !== 'string' && !isUrl) {
+    throw new InvalidInputError(`loadImg needs a path, URL, Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(source)}.`);
+  }
+  const name = String(source);
+  if (/^(https?|data|blob):/i.test(name)) {
+    let res: Response;
+    try {
+      res = await fetch(name);
+    } catch (err) {
+      throw new DecodeError(`Cannot fetch image '${name}': ${(err as Error).message}.`, { cause: err });
+    }
+    if (!res.ok) throw new DecodeError(`Cannot fetch image '${name}': HTTP ${res.status} ${res.statusText}.`);
+    return { bytes: new Uint8Array(await res.arrayBuffer()), name };
+  }
+  let fs: { readFile(path: string | URL): Promise<Uint8Array> };
+  try {
+    fs = await import(/* @vite-ignore */ FS_MODULE);
+  } catch (err) {
+    throw new InvalidInputError(`Cannot read '${name}': file paths need Node.js; in a browser pass the bytes (Uint8Array) or an http(s) URL.`, { cause: err });
+  }
+  try {
+    return { bytes: new Uint8Array(await fs.readFile(source)), name };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+    throw new DecodeError(`Cannot read image file '${name}': ${why}.`, { cause: err });
+  }
+}
+
+function checkTargetSize(targetSize: unknown): [number, number] {
+  const ok = Array.isArray(targetSize) && targetSize.length === 2 && targetSize.every((v) => Number.isInteger(v) && v > 0);
+  if (!ok) {
+    throw new InvalidInputError(`targetSize must be [height, width] positive integers, got ${JSON.stringify(targetSize)}.`);
+  }
+  return targetSize as [number, number];
+}
+
+/** Keras' centre crop for `keep_aspect_ratio`, in its integer arithmetic. */
+function aspectCropBox(width: number, height: number, targetW: number, targetH: number): ResizeBox {
+  const cropH = Math.min(height, Math.floor((width * targetH) / targetW));
+  const cropW = Math.min(width, Math.floor((height * targetW) / targetH));
+  const y0 = Math.floor((height - cropH) / 2);
+  const x0 = Math.floor((width - cropW) / 2);
+  return [x0, y0, x0 + cropW, y0 + cropH];
+}
+
+/**
+ * Keras' `load_img(path, target_size, interpolation)`: decode, `convert('RGB')` (alpha set to
+ * 255, colour kept), then Pillow's resize to [height, width] when the size differs.
+ * @throws DecodeError for unreadable files (naming the path) or undecodable data;
+ * InvalidInputError for bad options.
+ */
+export async function loadImg(source: ImageSource, options: LoadImgOptions = {}): Promise<RgbaImage> {
+  const target = options.targetSize === undefined ? undefined : checkTargetSize(options.targetSize);
+  const filter = resolveResamplingFilter(options.interpolation ?? 'nearest');
+  const { bytes, name } = await readSource(source);
+  let img: RgbaImage;
+  try {
+    img = decodeImage(bytes, options);
+  } catch (err) {
+    if (err instanceof DecodeError && name !== undefined) {
+      throw new DecodeError(`${err.message.replace(/\.$/, '')} (file '${name}').`, { cause: err });
+    }
+    throw err;
+  }
+  const rgb = img.data;
+  for (let i = 3; i < rgb.length; i += 4) rgb[i] = 255;
+  if (!target) return img;
+  const [h, w] = target;
+  if (img.width === w && img.height === h) return img;
+  const box = options.keepAspectRatio ? aspectCropBox(img.width, img.height, w, h) : undefined;
+  return resize(img, { width: w, height: h }, filter, { box });
+}

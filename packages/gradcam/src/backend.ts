@@ -1,0 +1,71 @@
+import { BackendUnavailableError, listChoices } from '@gradcam/core';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+/** Backends gradcam can select; 'auto' tries the fastest available one first. */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'webgl' | 'cpu';
+
+const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'webgl', 'cpu'];
+
+/** Options of setBackend. */
+export interface SetBackendOptions {
+  /** Receives the one-line notice printed when 'auto' has to fall back; default console.warn. */
+  readonly onNotice?: (message: string) => void;
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+async function select(name: Exclude<BackendName, 'auto'>): Promise<string> {
+  switch (name) {
+    case 'tensorflow': {
+      if (!isNode) throw new BackendUnavailableError("The 'tensorflow' backend (tfjs-node) only runs in Node.js.");
+      const { useTensorflowBackend } = await import('@gradcam/backend-node').catch((error: unknown) => {
+        throw new BackendUnavailableError(`@gradcam/backend-node is not installed: ${(error as Error).message}`, { cause: error });
+      });
+      return useTensorflowBackend();
+    }
+    case 'wasm': {
+      const { useWasmBackend } = await import('@gradcam/backend-wasm');
+      return useWasmBackend();
+    }
+    case 'webgl':
+      if (tf.findBackendFactory('webgl') === null) {
+        throw new BackendUnavailableError("The webgl backend is not registered: import '@gradcam/backend-webgl' (browsers only) before setBackend('webgl').");
+      }
+      if (!(await tf.setBackend('webgl'))) throw new BackendUnavailableError('The webgl backend could not start (no WebGL context here).');
+      return 'webgl';
+    case 'cpu':
+      await tf.setBackend('cpu');
+      return 'cpu';
+  }
+}
+
+/**
+ * Selects the tfjs backend and returns its name. 'auto' tries, in Node, tensorflow → wasm →
+ * cpu, and in browsers webgl → wasm → cpu, with a one-line notice when the first choice fails.
+ */
+export async function setBackend(name: BackendName = 'auto', options: SetBackendOptions = {}): Promise<string> {
+  if (!BACKENDS.includes(name)) {
+    throw new BackendUnavailableError(`Unknown backend '${name}'. Valid backends: ${listChoices(BACKENDS)}.`);
+  }
+  if (name !== 'auto') return select(name);
+  const order: Exclude<BackendName, 'auto'>[] = isNode ? ['tensorflow', 'wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+  const failures: string[] = [];
+  for (const candidate of order) {
+    try {
+      const chosen = await select(candidate);
+      if (failures.length > 0) (options.onNotice ?? console.warn)(`gradcam: ${failures.join('; ')}; using '${chosen}'.`);
+      return chosen;
+    } catch (error) {
+      failures.push(`'${candidate}' unavailable (${((error as Error).message ?? String(error)).split(/[.:]\s/)[0]})`);
+    }
+  }
+  throw new BackendUnavailableError(`No tfjs backend could start: ${failures.join('; ')}.`);
+}
+
+/** Selects a backend automatically unless one is already active; returns the active name. */
+export async function ensureBackend(options: SetBackendOptions = {}): Promise<string> {
+  const engine = tf.engine() as unknown as { backendName: string | null };
+  if (engine.backendName) return engine.backendName;
+  return setBackend('auto', options);
+}

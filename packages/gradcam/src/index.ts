@@ -1,0 +1,45 @@
+import '@gradcam/models';
+
+export {
+  type ArrayToImgOptions,
+  arrayToImg,
+  BackendUnavailableError,
+  DecodeError,
+  type ExplainableModel,
+  type Explanation,
+  GradcamError,
+  type Heatmap,
+  InvalidInputError,
+  InvalidTargetError,
+  imgToArray,
+  type LayerInfo,
+  type LayerRef,
+  ModelLoadError,
+  NoSuchLayerError,
+  NotDifferentiableError,
+  type RgbaImage,
+  registerModelAdapter,
+  type TargetExplanation,
+  type TargetSpec,
+} from '@gradcam/core';
+export {
+  alphaComposite,
+  type Colormap,
+  colorize,
+  colormapNames,
+  decodeImage,
+  encodePng,
+  expandHeatmap,
+  type FormatAsImageOptions,
+  formatAsImage,
+  formatHeatmap,
+  heatmapToImage,
+  type LoadImgOptions,
+  loadImg,
+  type ResamplingFilter,
+  resamplingFilters,
+} from '@gradcam/format';
+export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES } from '@gradcam/models';
+export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
+export { type ExplainPredictionOptions, explainPrediction, showPrediction } from './explain-prediction.js';
+export { isLoadedModel, type LoadedModel, type LoadModelOptions, loadModel, type Prediction } from './load-model.js';

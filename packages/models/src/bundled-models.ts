@@ -1,0 +1,123 @@
+import { listChoices, ModelLoadError } from '@gradcam/core';
+import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
+import * as tf from '@tensorflow/tfjs-core';
+import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+
+/** The classes of the NSFWJS models, in output order. */
+export const NSFW_CLASSES: readonly string[] = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
+
+/** Describes a model that ships inside an npm package and loads offline. */
+export interface BundledModelInfo {
+  readonly id: string;
+  readonly title: string;
+  readonly kind: 'layers' | 'graph';
+  /** Input height and width. */
+  readonly inputSize: readonly [number, number];
+  readonly labels: readonly string[];
+  /** How pixels 0..255 become model input. */
+  readonly preprocessing: 'x/255';
+  /** Where the weights come from. */
+  readonly source: string;
+}
+
+interface ModelModule {
+  modelJson: () => Promise<{ default: ModelJson }>;
+  weightBundles: (() => Promise<{ default: string }>)[];
+}
+
+interface ModelJson {
+  modelTopology: object;
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+const SOURCE = 'nsfwjs 4.4.0 (MIT), weights bundled in the npm package';
+
+const BUNDLED: Record<string, BundledModelInfo & { load: () => Promise<ModelModule> }> = {
+  nsfw_mobilenet_v2: {
+    id: 'nsfw_mobilenet_v2',
+    title: 'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)',
+    kind: 'layers',
+    inputSize: [224, 224],
+    labels: NSFW_CLASSES,
+    preprocessing: 'x/255',
+    source: SOURCE,
+    load: async () => (await import('nsfwjs/models/mobilenet_v2')).MobileNetV2Model as unknown as ModelModule,
+  },
+  nsfw_mobilenet_v2_mid: {
+    id: 'nsfw_mobilenet_v2_mid',
+    title: 'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)',
+    kind: 'graph',
+    inputSize: [224, 224],
+    labels: NSFW_CLASSES,
+    preprocessing: 'x/255',
+    source: SOURCE,
+    load: async () => (await import('nsfwjs/models/mobilenet_v2_mid')).MobileNetV2MidModel as unknown as ModelModule,
+  },
+  nsfw_inception_v3: {
+    id: 'nsfw_inception_v3',
+    title: 'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)',
+    kind: 'layers',
+    inputSize: [299, 299],
+    labels: NSFW_CLASSES,
+    preprocessing: 'x/255',
+    source: SOURCE,
+    load: async () => (await import('nsfwjs/models/inception_v3')).InceptionV3Model as unknown as ModelModule,
+  },
+};
+
+/** The ids of the bundled offline models; the first is the default. */
+export const BUNDLED_MODEL_IDS: readonly string[] = Object.keys(BUNDLED);
+
+/** Describes a bundled model, or returns undefined for an unknown id. */
+export function bundledModelInfo(id: string): BundledModelInfo | undefined {
+  const entry = BUNDLED[id];
+  if (!entry) return undefined;
+  const { load: _load, ...info } = entry;
+  return info;
+}
+
+function base64ToBytes(base64: string): Uint8Array {
+  const maybeBuffer = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
+  if (maybeBuffer) return new Uint8Array(maybeBuffer.from(base64, 'base64'));
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * Loads a bundled model from its npm package, without network access and without importing
+ * the NSFWJS runtime (which would pull in the whole @tensorflow/tfjs).
+ */
+export async function loadBundledModel(id: string): Promise<LayersModel | GraphModel> {
+  const entry = BUNDLED[id];
+  if (!entry) throw new ModelLoadError(`Unknown bundled model '${id}'. Bundled models: ${listChoices(BUNDLED_MODEL_IDS)}.`);
+  let json: ModelJson;
+  let shards: Uint8Array[];
+  try {
+    const module = await entry.load();
+    json = (await module.modelJson()).default;
+    shards = await Promise.all(module.weightBundles.map(async (bundle) => base64ToBytes((await bundle()).default)));
+  } catch (error) {
+    throw new ModelLoadError(`Could not read the bundled model '${id}' from the nsfwjs package: ${(error as Error).message}. Is nsfwjs 4.4.0 installed?`, {
+      cause: error,
+    });
+  }
+  const total = shards.reduce((n, s) => n + s.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let offset = 0;
+  for (const shard of shards) {
+    weightData.set(shard, offset);
+    offset += shard.byteLength;
+  }
+  const handler = tf.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+    weightData: weightData.buffer,
+  });
+  try {
+    return entry.kind === 'graph' ? await loadGraphModel(handler) : await loadLayersModel(handler);
+  } catch (error) {
+    throw new ModelLoadError(`The bundled model '${id}' failed to build: ${(error as Error).message}`, { cause: error });
+  }
+}
