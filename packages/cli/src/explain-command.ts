@@ -119,8 +119,9 @@ function describe(error: unknown): string {
 /** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
   const log = options.json === '-' ? io.stderr : io.stdout;
-  await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
+  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
   const loaded = await loadModel(options.model);
+  log(`gradcam: explaining with ${loaded.id} on the '${backend}' backend\n`);
   await mkdir(options.out, { recursive: true });
   const files = await expandInputs(inputs);
   const reports: ImageReport[] = [];

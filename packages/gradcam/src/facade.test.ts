@@ -1,0 +1,76 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BackendUnavailableError, explainPrediction, formatAsImage, loadModel, ModelLoadError, setBackend, showPrediction } from './index.js';
+
+describe('the ELI5-shaped facade', () => {
+  beforeAll(async () => {
+    await setBackend('wasm');
+  });
+
+  it('loadModel describes the bundled default model', async () => {
+    const model = await loadModel();
+    expect(model.id).toBe('nsfw_mobilenet_v2');
+    expect(model.inputShape).toEqual([null, 224, 224, 3]);
+    expect(model.labels).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
+    const x = tf.fill([2, 2, 3], 255);
+    const pre = model.preprocessInput(x);
+    expect(pre.shape).toEqual([2, 2, 3]);
+    expect(pre.dataSync()[0]).toBeCloseTo(1, 6);
+    expect(model.decodePredictions([[0.1, 0.2, 0.6, 0.05, 0.05]], 2)).toEqual([
+      [
+        { index: 2, label: 'Neutral', score: 0.6 },
+        { index: 1, label: 'Hentai', score: 0.2 },
+      ],
+    ]);
+  });
+
+  it('showPrediction overlays the chosen target on the image rebuilt from doc, as ELI5 does', async () => {
+    const model = await loadModel();
+    const doc = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 3);
+    const before = tf.memory().numTensors;
+    const expl = await explainPrediction(model, doc, { targets: [2, 0] });
+    const first = await showPrediction(model, doc, { targets: [2, 0] });
+    const second = await showPrediction(model, doc, { targets: [2, 0], target: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect([first.width, first.height]).toEqual([224, 224]);
+    expect(first.data).toEqual(formatAsImage(expl).data);
+    expect(Buffer.from(first.data).equals(Buffer.from(second.data))).toBe(false);
+    expect(expl.image).toBeDefined();
+  }, 60_000);
+
+  it('loads a tfjs model.json from a path, weights read beside it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-model-'));
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv' }),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 3, activation: 'softmax' }),
+      ],
+    });
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightsManifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }];
+        await writeFile(join(dir, 'model.json'), JSON.stringify({ modelTopology: artifacts.modelTopology, weightsManifest }));
+        await writeFile(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData as ArrayBuffer));
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await loadModel(join(dir, 'model.json'), { labels: ['a', 'b', 'c'] });
+    const x = tf.randomUniform([1, 8, 8, 3]);
+    expect((loaded.model as tfl.LayersModel).predict(x)).toBeInstanceOf(tf.Tensor);
+    const expl = await explainPrediction(loaded, x, { targets: { top: 3 } });
+    expect(expl.layer).toBe('conv');
+    expect(expl.targets.map((t) => t.label).sort()).toEqual(['a', 'b', 'c']);
+    await expect(loadModel(join(dir, 'nope.json'))).rejects.toThrow(ModelLoadError);
+  });
+
+  it('names what is valid when a model id or a backend is unknown', async () => {
+    await expect(loadModel('mobilenet')).rejects.toThrow(/Unknown model 'mobilenet'.*'nsfw_mobilenet_v2'/);
+    await expect(setBackend('gpu' as never)).rejects.toThrow(BackendUnavailableError);
+    await expect(setBackend('gpu' as never)).rejects.toThrow(/'auto', 'tensorflow', 'wasm', 'webgl', 'cpu'/);
+  });
+});
