@@ -1,5 +1,4 @@
-import { BackendUnavailableError } from '@gradcam/core';
-import * as tf from '@tensorflow/tfjs-core';
+import { activateBackend, BackendUnavailableError } from '@gradcam/core';
 
 /** How to get a working tfjs-node where libtensorflow cannot be downloaded. */
 export const OFFLINE_INSTALL_HINT =
@@ -45,8 +44,5 @@ export async function useTensorflowBackend(): Promise<'tensorflow'> {
   if (!status.available) {
     throw new BackendUnavailableError(`The 'tensorflow' backend (tfjs-node) cannot load: ${status.reason}. ${OFFLINE_INSTALL_HINT}`);
   }
-  if (!(await tf.setBackend('tensorflow'))) {
-    throw new BackendUnavailableError(`tfjs-node loaded but tf.setBackend('tensorflow') failed. ${OFFLINE_INSTALL_HINT}`);
-  }
-  return 'tensorflow';
+  return activateBackend('tensorflow', OFFLINE_INSTALL_HINT);
 }

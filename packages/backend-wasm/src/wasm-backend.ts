@@ -1,6 +1,5 @@
-import { BackendUnavailableError } from '@gradcam/core';
+import { activateBackend } from '@gradcam/core';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import * as tf from '@tensorflow/tfjs-core';
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
@@ -24,12 +23,5 @@ export async function wasmFilesDirectory(): Promise<string | undefined> {
 export async function useWasmBackend(): Promise<'wasm'> {
   const directory = await wasmFilesDirectory();
   if (directory !== undefined) setWasmPaths(directory);
-  let ok = false;
-  try {
-    ok = await tf.setBackend('wasm');
-  } catch (error) {
-    throw new BackendUnavailableError(`The wasm backend failed to start: ${(error as Error).message}`, { cause: error });
-  }
-  if (!ok) throw new BackendUnavailableError("The wasm backend failed to start (tf.setBackend('wasm') returned false); is WebAssembly available here?");
-  return 'wasm';
+  return activateBackend('wasm', 'Is WebAssembly available here?');
 }

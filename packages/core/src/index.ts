@@ -1,3 +1,4 @@
+export { activateBackend } from './backend.js';
 export {
   BackendUnavailableError,
   DecodeError,

@@ -371,19 +371,11 @@ export function unpremultiplyAlpha(image: RgbaImage): RgbaImage {
  * @throws InvalidInputError for a malformed image, size, box or an unknown filter.
  */
 export function resize(image: RgbaImage, size: Size, filter: ResamplingFilter | number = 'bicubic', options: ResizeOptions = {}): RgbaImage {
-  assertRaster(image, 4, 'image');
-  checkSize(size);
-  const f = resolveResamplingFilter(filter);
-  const box = checkBox(options.box, image.width, image.height);
-  const { width, height } = size;
-  if (width === image.width && height === image.height && box[0] === 0 && box[1] === 0 && box[2] === width && box[3] === height) {
-    return { width, height, data: image.data.slice() };
-  }
-  const premultiplied = f !== 'nearest';
-  const src = premultiplied ? premultiplyAlpha(image) : image;
-  const raster = resizeRaster({ ...src, data: asClamped(src.data), channels: 4 }, width, height, f, box);
-  const out: RgbaImage = { width, height, data: raster.data };
-  return premultiplied ? unpremultiplyAlpha(out) : out;
+  return resizeChecked(image, 4, size, filter, options, (f, run) => {
+    const premultiplied = f !== 'nearest';
+    const out = run(premultiplied ? premultiplyAlpha(image) : image);
+    return premultiplied ? unpremultiplyAlpha(out) : out;
+  });
 }
 
 /**
@@ -391,14 +383,28 @@ export function resize(image: RgbaImage, size: Size, filter: ResamplingFilter | 
  * @throws InvalidInputError for a malformed image, size, box or an unknown filter.
  */
 export function resizeGray(image: GrayImage, size: Size, filter: ResamplingFilter | number = 'bicubic', options: ResizeOptions = {}): GrayImage {
-  assertRaster(image, 1, 'image');
+  return resizeChecked(image, 1, size, filter, options, (_f, run) => run(image));
+}
+
+/**
+ * The validation and same-size shortcut both resizes share; `body` gets the resolved filter and
+ * a `run(source)` that resamples a raster with the requested size and box.
+ */
+function resizeChecked<T extends { width: number; height: number; data: Uint8ClampedArray }>(
+  image: T,
+  channels: 1 | 4,
+  size: Size,
+  filter: ResamplingFilter | number,
+  options: ResizeOptions,
+  body: (f: ResamplingFilter, run: (source: T) => T) => T,
+): T {
+  assertRaster(image, channels, 'image');
   checkSize(size);
   const f = resolveResamplingFilter(filter);
   const box = checkBox(options.box, image.width, image.height);
   const { width, height } = size;
   if (width === image.width && height === image.height && box[0] === 0 && box[1] === 0 && box[2] === width && box[3] === height) {
-    return { width, height, data: image.data.slice() };
+    return { width, height, data: image.data.slice() } as T;
   }
-  const raster = resizeRaster({ ...image, data: asClamped(image.data), channels: 1 }, width, height, f, box);
-  return { width, height, data: raster.data };
+  return body(f, (source) => ({ width, height, data: resizeRaster({ ...source, data: asClamped(source.data), channels }, width, height, f, box).data }) as T);
 }

@@ -1,4 +1,4 @@
-import { BackendUnavailableError, listChoices } from '@gradcam/core';
+import { activateBackend, BackendUnavailableError, listChoices } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
@@ -32,11 +32,9 @@ async function select(name: Exclude<BackendName, 'auto'>): Promise<string> {
       if (tf.findBackendFactory('webgl') === null) {
         throw new BackendUnavailableError("The webgl backend is not registered: import '@gradcam/backend-webgl' (browsers only) before setBackend('webgl').");
       }
-      if (!(await tf.setBackend('webgl'))) throw new BackendUnavailableError('The webgl backend could not start (no WebGL context here).');
-      return 'webgl';
+      return activateBackend('webgl', 'No WebGL context here: use wasm or cpu.');
     case 'cpu':
-      await tf.setBackend('cpu');
-      return 'cpu';
+      return activateBackend('cpu', 'The pure-JavaScript backend should always start; is @tensorflow/tfjs-backend-cpu installed?');
   }
 }
 

@@ -32,37 +32,36 @@ interface ModelJson {
 
 const SOURCE = 'nsfwjs 4.4.0 (MIT), weights bundled in the npm package';
 
-const BUNDLED: Record<string, BundledModelInfo & { load: () => Promise<ModelModule> }> = {
-  nsfw_mobilenet_v2: {
-    id: 'nsfw_mobilenet_v2',
-    title: 'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)',
-    kind: 'layers',
-    inputSize: [224, 224],
-    labels: NSFW_CLASSES,
-    preprocessing: 'x/255',
-    source: SOURCE,
-    load: async () => (await import('nsfwjs/models/mobilenet_v2')).MobileNetV2Model as unknown as ModelModule,
-  },
-  nsfw_mobilenet_v2_mid: {
-    id: 'nsfw_mobilenet_v2_mid',
-    title: 'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)',
-    kind: 'graph',
-    inputSize: [224, 224],
-    labels: NSFW_CLASSES,
-    preprocessing: 'x/255',
-    source: SOURCE,
-    load: async () => (await import('nsfwjs/models/mobilenet_v2_mid')).MobileNetV2MidModel as unknown as ModelModule,
-  },
-  nsfw_inception_v3: {
-    id: 'nsfw_inception_v3',
-    title: 'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)',
-    kind: 'layers',
-    inputSize: [299, 299],
-    labels: NSFW_CLASSES,
-    preprocessing: 'x/255',
-    source: SOURCE,
-    load: async () => (await import('nsfwjs/models/inception_v3')).InceptionV3Model as unknown as ModelModule,
-  },
+type BundledEntry = BundledModelInfo & { load: () => Promise<ModelModule> };
+
+/** The fields every NSFWJS model shares: labels, preprocessing and where the weights come from. */
+function nsfwjsModel(id: string, title: string, kind: BundledModelInfo['kind'], size: number, load: () => Promise<unknown>): BundledEntry {
+  const info = { id, title, kind, inputSize: [size, size] as const, labels: NSFW_CLASSES, preprocessing: 'x/255' as const, source: SOURCE };
+  return { ...info, load: load as () => Promise<ModelModule> };
+}
+
+const BUNDLED: Record<string, BundledEntry> = {
+  nsfw_mobilenet_v2: nsfwjsModel(
+    'nsfw_mobilenet_v2',
+    'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)',
+    'layers',
+    224,
+    async () => (await import('nsfwjs/models/mobilenet_v2')).MobileNetV2Model,
+  ),
+  nsfw_mobilenet_v2_mid: nsfwjsModel(
+    'nsfw_mobilenet_v2_mid',
+    'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)',
+    'graph',
+    224,
+    async () => (await import('nsfwjs/models/mobilenet_v2_mid')).MobileNetV2MidModel,
+  ),
+  nsfw_inception_v3: nsfwjsModel(
+    'nsfw_inception_v3',
+    'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)',
+    'layers',
+    299,
+    async () => (await import('nsfwjs/models/inception_v3')).InceptionV3Model,
+  ),
 };
 
 /** The ids of the bundled offline models; the first is the default. */
