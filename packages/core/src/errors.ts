@@ -40,6 +40,26 @@ export function listChoices(choices: readonly (string | number)[], max = 12): st
   return choices.length > max ? `${shown.join(', ')}, … (${choices.length} in all)` : shown.join(', ');
 }
 
+/** Orders `choices` by edit distance to `name`, nearest first (for "did you mean" lists). */
+export function nearestFirst(name: string, choices: readonly string[]): string[] {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      }
+      previous = current;
+    }
+    return previous[b.length];
+  };
+  const lower = name.toLowerCase();
+  return choices
+    .map((choice, order) => ({ choice, order, d: distance(lower, choice.toLowerCase()) }))
+    .sort((x, y) => x.d - y.d || x.order - y.order)
+    .map((x) => x.choice);
+}
+
 /** The requested layer does not exist or cannot be explained. */
 export class NoSuchLayerError extends GradcamError {
   constructor(message: string, options?: { cause?: unknown }) {

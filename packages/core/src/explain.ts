@@ -74,6 +74,37 @@ function softmaxRow(values: Float32Array): Float64Array {
   return exp.map((e) => e / sum);
 }
 
+/** Options of explainBatch: explain()'s, with one image per doc. */
+export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
+  /** The input images, in the order of the docs, kept in each Explanation. */
+  readonly images?: readonly RgbaImage[];
+}
+
+/**
+ * Explains N images, each with its own default target (or the same explicit targets), one
+ * explain() per image. `docs` is a [N, h, w, c] tensor or a list of single-image tensors.
+ */
+export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions = {}): Promise<Explanation[]> {
+  const { images, ...rest } = options;
+  const list = Array.isArray(docs) ? docs : undefined;
+  const batch = list === undefined ? (docs as tf.Tensor) : undefined;
+  if (batch !== undefined && batch.rank !== 4) {
+    throw new InvalidInputError(`explainBatch expects docs of shape [N, height, width, channels] or a list of images; got [${batch.shape.join(', ')}].`);
+  }
+  const count = list?.length ?? (batch as tf.Tensor).shape[0];
+  if (images !== undefined && images.length !== count) throw new InvalidInputError(`explainBatch got ${count} docs but ${images.length} images.`);
+  const results: Explanation[] = [];
+  for (let i = 0; i < count; i++) {
+    const doc = list ? list[i] : tf.slice(batch as tf.Tensor, i, 1);
+    try {
+      results.push(await explain(model, doc, { ...rest, ...(images ? { image: images[i] } : {}) }));
+    } finally {
+      if (!list) doc.dispose();
+    }
+  }
+  return results;
+}
+
 /**
  * Explains one image with Grad-CAM, ELI5-style, for one or several targets: one forward
  * pass and one batched backward pass. `model` is anything a registered adapter knows
@@ -101,6 +132,13 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
       ...(probabilities ? { proba: probabilities[target] } : {}),
       heatmap: { width, height, data: mapData.slice(i * width * height, (i + 1) * width * height) },
     }));
+    const warnings = explained
+      .filter((t) => !t.heatmap.data.some((v) => v > 0))
+      .map(
+        (t) =>
+          `Target ${t.target}${t.label ? ` (${t.label})` : ''}: the Grad-CAM map at '${layer.name}' is all zeros — nothing at this layer raises the score ` +
+          '(its weighted activations are negative everywhere). Try another layer or logits: true.',
+      );
     return {
       estimator: explainable.name,
       description: DESCRIPTION,
@@ -110,6 +148,7 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
       ...(options.image ? { image: options.image } : {}),
       outputs: Array.from(outputData),
       targets: explained,
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
   } finally {
     maps?.dispose();

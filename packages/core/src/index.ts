@@ -10,8 +10,9 @@ export {
   ModelLoadError,
   NoSuchLayerError,
   NotDifferentiableError,
+  nearestFirst,
 } from './errors.js';
-export { type ExplainOptions, explain } from './explain.js';
+export { type ExplainBatchOptions, type ExplainOptions, explain, explainBatch } from './explain.js';
 export type { Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, imgToArray } from './image-tensor.js';

@@ -1,7 +1,7 @@
-import { listChoices, NoSuchLayerError } from './errors.js';
+import { listChoices, NoSuchLayerError, nearestFirst } from './errors.js';
 import type { ExplainableModel, LayerInfo } from './explainable-model.js';
 
-/** A layer by name (or path), by index (negative counts from the end), or by an object with a name. */
+/** A layer by name or path, by index (negative counts from the end), or by an object with a name (a tfjs Layer). */
 export type LayerRef = string | number | { readonly name: string };
 
 function spatialLayers(model: ExplainableModel): LayerInfo[] {
@@ -37,12 +37,16 @@ export function resolveLayer(model: ExplainableModel, ref: LayerRef | undefined)
     found = all[ref < 0 ? all.length + ref : ref];
   } else {
     const name = typeof ref === 'string' ? ref : ref.name;
-    found = all.find((l) => l.name === name);
+    // A nested layer can also be named without its path ('out_relu' for 'mobilenet/out_relu'),
+    // as a tfjs Layer instance is, when that name is unambiguous.
+    const nested = all.filter((l) => l.name.endsWith(`/${name}`));
+    found = all.find((l) => l.name === name) ?? (nested.length === 1 ? nested[0] : undefined);
     if (found === undefined) {
-      const candidates = spatialLayers(model).map((l) => l.name);
-      throw new NoSuchLayerError(
-        `No layer named '${name}' in ${model.name}. Layers with a spatial output (usable for Grad-CAM), last first: ${listChoices(candidates.reverse())}.`,
+      const candidates = nearestFirst(
+        name,
+        spatialLayers(model).map((l) => l.name),
       );
+      throw new NoSuchLayerError(`No layer named '${name}' in ${model.name}. Layers usable for Grad-CAM, nearest match first: ${listChoices(candidates)}.`);
     }
   }
   if (found.outputShape.length !== model.inputShape.length) {

@@ -42,4 +42,6 @@ export interface Explanation {
   /** The model's output for the image (all classes), as computed in the same forward pass. */
   readonly outputs: readonly number[];
   readonly targets: readonly TargetExplanation[];
+  /** Things worth knowing about this result, e.g. a target whose map is all zeros. */
+  readonly warnings?: readonly string[];
 }

@@ -8,15 +8,10 @@ import {
   NoSuchLayerError,
   pickDefaultLayer,
 } from '@gradcam/core';
-import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { type GraphModel, loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
+import { type GraphNode, UNFUSED_MARK, unfuseGraph } from './differentiable-graph.js';
 import { runTargetGradients } from './target-gradients.js';
-
-interface GraphNode {
-  name: string;
-  op: string;
-  input?: string[];
-}
 
 /** True for a tfjs-converter GraphModel (duck-typed). */
 export function isGraphModel(model: unknown): model is GraphModel {
@@ -26,11 +21,33 @@ export function isGraphModel(model: unknown): model is GraphModel {
 
 const SKIPPED_OPS = new Set(['Const', 'Placeholder', 'Identity', 'NoOp']);
 
-function graphNodes(model: GraphModel): GraphNode[] {
+interface Artifacts extends tf.io.ModelArtifacts {
+  modelTopology?: { node?: GraphNode[] };
+}
+
+function artifactsOf(model: GraphModel): Artifacts & { modelTopology: { node: GraphNode[] } } {
   // GraphModel keeps the GraphDef in a private field; it is the only source of node order.
-  const topology = (model as unknown as { artifacts?: { modelTopology?: { node?: GraphNode[] } } }).artifacts?.modelTopology;
-  if (!topology?.node) throw new InvalidInputError('This GraphModel exposes no graph topology; load it with tf.loadGraphModel or loadModel().');
-  return topology.node;
+  const artifacts = (model as unknown as { artifacts?: Artifacts }).artifacts;
+  if (!artifacts?.modelTopology?.node) throw new InvalidInputError('This GraphModel exposes no graph topology; load it with tf.loadGraphModel or loadModel().');
+  return artifacts as Artifacts & { modelTopology: { node: GraphNode[] } };
+}
+
+/**
+ * The model itself, or — when it has fused ops — a twin loaded from the same artifacts with
+ * those ops unfused (see unfuseGraph), so every node can be differentiated, quickly.
+ */
+function differentiableTwin(model: GraphModel): GraphModel {
+  const artifacts = artifactsOf(model);
+  const split = unfuseGraph(artifacts.modelTopology.node);
+  if (!split.changed || artifacts.weightData === undefined) return model;
+  const twin = loadGraphModelSync({ ...artifacts, modelTopology: { ...artifacts.modelTopology, node: split.nodes } }) as unknown as GraphModel;
+  // Share the original's weight tensors (the Const nodes are the same), so adapting allocates
+  // no tensors and the twin costs no memory.
+  type WithExecutor = { executor: { weightMap: Record<string, tf.Tensor[]> } };
+  const own = (twin as unknown as WithExecutor).executor.weightMap;
+  (twin as unknown as WithExecutor).executor.weightMap = (model as unknown as WithExecutor).executor.weightMap;
+  tf.dispose(Object.values(own).flat());
+  return twin;
 }
 
 function commonPrefix(names: string[]): string {
@@ -55,17 +72,20 @@ export class GraphModelAdapter implements ExplainableModel {
   readonly #fullNames = new Map<string, string>();
   readonly #logitsNode: string | undefined;
 
-  constructor(model: GraphModel, name = 'graph-model') {
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+  constructor(original: GraphModel, name = 'graph-model') {
+    if (original.inputs.length !== 1 || original.outputs.length !== 1) {
       throw new InvalidInputError(
-        `Grad-CAM needs a graph model with one input and one output; this one has ${model.inputs.length} and ${model.outputs.length}.`,
+        `Grad-CAM needs a graph model with one input and one output; this one has ${original.inputs.length} and ${original.outputs.length}.`,
       );
     }
+    const model = differentiableTwin(original);
     this.#model = model;
     this.name = name;
     this.inputShape = (model.inputs[0].shape ?? []).map((d) => (d === -1 || d === undefined ? null : d));
-    const nodes = graphNodes(model).filter((n) => !SKIPPED_OPS.has(n.op));
-    const byName = new Map(graphNodes(model).map((n) => [n.name, n]));
+    const all = artifactsOf(model).modelTopology.node;
+    const byName = new Map(all.map((n) => [n.name, n]));
+    const reachable = ancestors(byName, model.outputNodes[0]);
+    const nodes = all.filter((n) => !SKIPPED_OPS.has(n.op) && !n.name.includes(UNFUSED_MARK) && reachable.has(n.name));
     this.#logitsNode = findLogitsNode(byName, model.outputNodes[0]);
     const probeShape = this.inputShape.map((d, i) => (i === 0 ? 1 : (d ?? 224)));
     const shapes = tf.tidy(() => {
@@ -114,6 +134,19 @@ export class GraphModelAdapter implements ExplainableModel {
       info.outputShape,
     );
   }
+}
+
+/** Names of the nodes the output depends on (the only ones whose gradient can reach it). */
+function ancestors(byName: Map<string, GraphNode>, output: string): Set<string> {
+  const seen = new Set<string>();
+  const stack = [output.split(':')[0]];
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    for (const input of byName.get(name)?.input ?? []) stack.push(input.replace(/^\^/, '').split(':')[0]);
+  }
+  return seen;
 }
 
 function findLogitsNode(byName: Map<string, GraphNode>, outputName: string): string | undefined {

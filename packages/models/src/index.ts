@@ -9,4 +9,5 @@ registerModelAdapter(layersModelAdapter);
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, loadBundledModel, NSFW_CLASSES } from './bundled-models.js';
 export { GraphModelAdapter, graphModelAdapter, isGraphModel } from './graph-model-adapter.js';
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
+export { stripSoftmax } from './strip-softmax.js';
 export { type DeltaForward, runTargetGradients } from './target-gradients.js';

@@ -12,6 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { runTargetGradients } from './target-gradients.js';
+import { isPlainConv2D, unfusedConv2DCall } from './unfused-conv.js';
 
 /** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
 interface LayerLike {
@@ -38,8 +39,29 @@ export function isLayersModel(model: unknown): model is LayersModel {
   );
 }
 
-function singleShape(shape: LayerLike['outputShape']): (number | null)[] {
+/** A layer's output shape; for a nested model called in the outer graph, that call's shape. */
+function outputShapeOf(layer: LayerLike): (number | null)[] {
+  let shape: LayerLike['outputShape'];
+  try {
+    shape = layer.outputShape;
+  } catch {
+    // A nested Sequential has an inner node and an outer one, so tfjs calls its shape ambiguous.
+    const nodes = (layer as unknown as { inboundNodes: { outputShapes: LayerLike['outputShape'] }[] }).inboundNodes;
+    shape = nodes[nodes.length - 1].outputShapes;
+  }
   return Array.isArray(shape[0]) ? (shape[0] as (number | null)[]) : (shape as (number | null)[]);
+}
+
+/**
+ * Lists layers depth-first: a nested model (a functional MobileNet inside a Sequential, as
+ * Teachable Machine exports) appears as itself, then its own layers named by path.
+ */
+function flattenLayers(layers: LayerLike[], prefix: string): { layer: LayerLike; path: string }[] {
+  return layers.flatMap((layer) => {
+    const own = { layer, path: prefix + layer.name };
+    const nested = (layer as unknown as { layers?: LayerLike[] }).layers;
+    return Array.isArray(nested) ? [own, ...flattenLayers(nested, `${own.path}/`)] : [own];
+  });
 }
 
 /** Temporarily replaces a method or field of an object; returns the undo. */
@@ -65,6 +87,8 @@ export class LayersModelAdapter implements ExplainableModel {
   readonly inputShape: readonly (number | null)[];
   readonly numClasses: number;
   readonly #model: LayersModel;
+  /** Every layer, nested models searched through, with its path ('backbone/out_relu'). */
+  readonly #flat: { layer: LayerLike; path: string }[];
 
   constructor(model: LayersModel) {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
@@ -80,13 +104,14 @@ export class LayersModelAdapter implements ExplainableModel {
       throw new InvalidInputError(`Grad-CAM needs a classifier output of shape [batch, classes]; ${model.name} outputs [${outShape.join(', ')}].`);
     }
     this.numClasses = outShape[1] as number;
+    this.#flat = flattenLayers(model.layers as unknown as LayerLike[], '');
   }
 
   layers(): LayerInfo[] {
-    return (this.#model.layers as unknown as LayerLike[]).map((layer, index) => ({
-      name: layer.name,
+    return this.#flat.map(({ layer, path }, index) => ({
+      name: path,
       className: layer.getClassName(),
-      outputShape: singleShape(layer.outputShape),
+      outputShape: outputShapeOf(layer),
       paramCount: layer.countParams(),
       index,
     }));
@@ -98,7 +123,11 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /** Patches the output layer so the model returns logits; returns the undo. */
   #stripFinalSoftmax(): () => void {
-    const last = (this.#model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
+    // The output layer, looking inside a nested model that ends the network (a Sequential head).
+    let last = (this.#model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
+    for (let inner = last as unknown as Partial<LayersModel>; Array.isArray(inner.outputs); inner = last as unknown as Partial<LayersModel>) {
+      last = (inner.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
+    }
     const kind = last.getClassName();
     if (last.activation && last.activation.getClassName() === 'softmax') {
       return patch(last, 'activation', identityActivation);
@@ -114,10 +143,12 @@ export class LayersModelAdapter implements ExplainableModel {
   }
 
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
-    const layer = this.#model.layers[info.index] as unknown as LayerLike;
-    if (layer === undefined || layer.name !== info.name) throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
+    const layer = this.#flat[info.index]?.layer;
+    if (layer === undefined || this.#flat[info.index].path !== info.name)
+      throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
     const model = this.#model;
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
+    const undoConvs = this.#flat.filter(({ layer: l }) => isPlainConv2D(l)).map(({ layer: l }) => patch(l, 'call', unfusedConv2DCall(l as never)));
     try {
       return runTargetGradients(
         doc,
@@ -139,6 +170,7 @@ export class LayersModelAdapter implements ExplainableModel {
         info.outputShape,
       );
     } finally {
+      for (const undo of undoConvs) undo();
       undoSoftmax();
     }
   }

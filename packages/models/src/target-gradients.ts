@@ -19,6 +19,12 @@ function pickTargets(options: CaptureOptions, row: Float32Array | Int32Array | U
 
 function asNotDifferentiable(error: unknown): unknown {
   const message = error instanceof Error ? error.message : String(error);
+  if (/Cannot compute gradient of y=f\(x\)/.test(message)) {
+    return new NotDifferentiableError(
+      "The gradient does not reach the chosen layer: the model's output does not depend on that layer's output in this forward pass (a branch that is not used, or a layer of another model).",
+      { cause: error },
+    );
+  }
   if (/Cannot compute gradient|gradient function not found|not registered for backend/i.test(message)) {
     return new NotDifferentiableError(
       `The backward pass failed on backend '${tf.getBackend()}': ${message}. Choose a later layer, or run on the 'cpu' or 'tensorflow' backend.`,

@@ -1,0 +1,135 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { gradCamMaps } from '@gradcam/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type BackendName, decodeImage, explainPrediction, imgToArray, type LoadedModel, loadModel, setBackend } from './index.js';
+
+interface GoldenCase {
+  layer: string;
+  target: number;
+  logits: boolean;
+  score: number;
+  heatmap: number[][];
+}
+interface GoldenImage {
+  file: string;
+  resized: string;
+  predictions: number[];
+  logits: number[];
+  cases: GoldenCase[];
+}
+
+const fixtures = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
+const golden: { images: GoldenImage[] } = JSON.parse(await readFile(fixtures('nsfw-mobilenet-v2-gradcam.json'), 'utf8'));
+
+function differences(actual: Float32Array, expected: number[][]): { max: number; mean: number } {
+  const flat = expected.flat();
+  expect(actual.length).toBe(flat.length);
+  let max = 0;
+  let sum = 0;
+  flat.forEach((v, i) => {
+    const d = Math.abs(v - actual[i]);
+    max = Math.max(max, d);
+    sum += d;
+  });
+  return { max, mean: sum / flat.length };
+}
+
+async function docOf(model: LoadedModel, image: GoldenImage): Promise<tf.Tensor4D> {
+  // The exact pixels Keras fed to TensorFlow (Pillow NEAREST resize, committed with the fixture).
+  const img = decodeImage(new Uint8Array(await readFile(fixtures(image.resized))));
+  return tf.tidy(() => model.preprocessInput(tf.expandDims(imgToArray(img), 0))) as tf.Tensor4D;
+}
+
+// GRADCAM_SKIP_TFJS_NODE=1 (documented, never set by CI) leaves the tensorflow backend out.
+// wasm lacks the depthwise-convolution gradient kernels inner layers need (issue 5).
+const backends: BackendName[] = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? ['cpu'] : ['cpu', 'tensorflow'];
+const LAYERS = ['out_relu', 'Conv_1', 'block_16_project', 'block_9_expand', 'block_2_expand'];
+
+describe.each(backends)('MobileNetV2 at every layer equals TensorFlow GradientTape — backend %s', (backend) => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    await setBackend(backend);
+    model = await loadModel('nsfw_mobilenet_v2');
+  });
+
+  for (const image of golden.images) {
+    for (const layer of LAYERS) {
+      for (const logits of [false, true]) {
+        const cases = image.cases.filter((c) => c.layer === layer && c.logits === logits);
+        if (cases.length === 0) continue; // block_2_expand is stored for one image only
+        it(`${image.file} ${layer} ${logits ? 'logits' : 'softmax'}: max ≤ 5e-3, mean ≤ 5e-4`, async () => {
+          const doc = await docOf(model, image);
+          const expl = await explainPrediction(model, doc, { layer, logits, targets: cases.map((c) => c.target) });
+          doc.dispose();
+          expect(expl.layer).toBe(layer);
+          for (const [k, p] of image.predictions.entries()) expect(Math.abs(expl.outputs[k] - p)).toBeLessThanOrEqual(1e-4);
+          for (const [i, c] of cases.entries()) {
+            const { max, mean } = differences(expl.targets[i].heatmap.data, c.heatmap);
+            // Through a softmax, a target below 1% probability amplifies float32 round-off.
+            const small = !logits && image.predictions[c.target] < 0.01;
+            expect(max).toBeLessThanOrEqual(small ? 3e-2 : 5e-3);
+            expect(mean).toBeLessThanOrEqual(5e-4);
+          }
+        }, 60_000);
+      }
+    }
+  }
+});
+
+/**
+ * The approach of tfjs-examples' cam.js: rebuild "the rest of the model" by applying the layers
+ * after the chosen one in sequence. An Add then only sees the main branch; its other input is
+ * taken from the original forward pass as a constant — the skip connection's gradient is lost.
+ */
+function subModelRebuildGradient(model: tfl.LayersModel, layerName: string, doc: tf.Tensor4D, target: number): { a: tf.Tensor4D; g: tf.Tensor4D } {
+  const index = model.layers.findIndex((l) => l.name === layerName);
+  const names = model.layers.map((l) => l.name);
+  const all = (model as unknown as { execute(x: tf.Tensor, outputs: string[]): tf.Tensor[] }).execute(
+    doc,
+    names
+      .slice(1)
+      .map((n) => model.getLayer(n).output as tfl.SymbolicTensor)
+      .map((t) => t.name),
+  );
+  const values = new Map(names.slice(1).map((n, i) => [n, all[i]]));
+  const a = values.get(layerName) as tf.Tensor4D;
+  const g = tf.grad((x: tf.Tensor) => {
+    let y = x;
+    for (const layer of model.layers.slice(index + 1)) {
+      if (layer.getClassName() === 'Add') {
+        const inbound = (layer as unknown as { inboundNodes: { inboundLayers: { name: string }[] }[] }).inboundNodes[0].inboundLayers.map((l) => l.name);
+        const other = values.get(inbound[0]) as tf.Tensor;
+        y = tf.add(y, other);
+      } else {
+        y = layer.apply(y, { training: false }) as tf.Tensor;
+      }
+    }
+    return tf.sum(tf.mul(y, tf.oneHot([target], y.shape[1] as number)));
+  })(a) as tf.Tensor4D;
+  const keep = tf.keep(a.clone());
+  tf.dispose(all);
+  return { a: keep, g };
+}
+
+describe('the sub-model rebuild (cam.js) is wrong at block_2_expand; ours matches TensorFlow', () => {
+  it('differs from TensorFlow where ours agrees', async () => {
+    await setBackend(backends[backends.length - 1]);
+    const model = await loadModel('nsfw_mobilenet_v2');
+    const image = golden.images[0];
+    const reference = image.cases.find((c) => c.layer === 'block_2_expand' && c.logits)!;
+    const doc = await docOf(model, image);
+    const ours = await explainPrediction(model, doc, { layer: 'block_2_expand', logits: true, targets: [reference.target] });
+    const stripped = await (await import('@gradcam/models')).stripSoftmax(model.model as tfl.LayersModel);
+    const { a, g } = subModelRebuildGradient(stripped, 'block_2_expand', doc, reference.target);
+    const naive = gradCamMaps(a, g);
+    const naiveDiff = differences(naive.dataSync() as Float32Array, reference.heatmap);
+    const oursDiff = differences(ours.targets[0].heatmap.data, reference.heatmap);
+    tf.dispose([doc, a, g, naive]);
+    expect(oursDiff.max).toBeLessThanOrEqual(5e-3);
+    console.info(`block_2_expand max |Δ| vs TensorFlow: ours ${oursDiff.max.toExponential(2)}, sub-model rebuild ${naiveDiff.max.toFixed(3)}`);
+    expect(naiveDiff.max).toBeGreaterThan(0.1);
+  }, 120_000);
+});

@@ -1,0 +1,265 @@
+#!/usr/bin/env node
+
+// Recompute the golden fixtures of packages/models/src/__fixtures__/ with TF.js (CPU backend) and report
+// how far TF.js is from the Keras numbers: predictions, logits, and every Grad-CAM case (score, rawMax,
+// heatmap). A check of the goldens from a second framework, and a measure of the tolerance a TF.js
+// implementation can reach on each case.
+//
+//   toy-gradcam.json               the model.json + weights.bin in residual-toy/ and nested-toy/
+//   nsfw-inception-v3-gradcam.json the original nsfwjs inception_v3 files (tfjs decodes the uint8
+//                                  weights itself), fed <image>-299.png / 255
+//
+// Grad-CAM here is written independently of the TypeScript packages: one forward pass over the layer
+// graph (recursing into nested models), with the explained layer's output replaced by the variable of
+// tf.grad, so dScore/dA is the total derivative through every downstream path; then the ELI5 arithmetic
+// (float32 l2-normalization and spatial mean in TF.js, float32 products summed in float64, relu,
+// / (max + 1e-7)). logits = the same files with the last Dense made linear.
+//
+// Dependencies from the pnpm workspace: @tensorflow/tfjs-core, tfjs-layers, tfjs-backend-cpu
+// (packages/models) and pngjs (packages/format); nsfwjs from packages/models or --nsfwjs DIR.
+//
+// Usage: node tools/golden/xcheck-tfjs-gradcam.mjs [--only toy|inception] [--nsfwjs DIR] [--fixtures DIR]
+// The inception check takes a few minutes (CPU backend).
+
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const modelsRequire = createRequire(path.join(REPO, 'packages/models/package.json'));
+const tf = modelsRequire('@tensorflow/tfjs-core');
+modelsRequire('@tensorflow/tfjs-backend-cpu');
+const tfl = modelsRequire('@tensorflow/tfjs-layers');
+const { PNG } = createRequire(path.join(REPO, 'packages/format/package.json'))('pngjs');
+
+const args = { only: null, nsfwjs: null, fixtures: path.join(REPO, 'packages/models/src/__fixtures__') };
+for (let i = 2; i < process.argv.length; i++) {
+  const key = process.argv[i].replace(/^--/, '');
+  if (!(key in args) || i + 1 >= process.argv.length) {
+    console.error('usage: xcheck-tfjs-gradcam.mjs [--only toy|inception] [--nsfwjs DIR] [--fixtures DIR]');
+    process.exit(2);
+  }
+  args[key] = process.argv[++i];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------------------------
+
+// A copy of the topology whose Dense layer `name` (at any depth) has a linear activation.
+function withLinear(topology, name) {
+  let found = 0;
+  const walk = (o) => {
+    if (Array.isArray(o)) return o.map(walk);
+    if (!o || typeof o !== 'object') return o;
+    const r = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, walk(v)]));
+    if (r.class_name === 'Dense' && r.config?.name === name) {
+      r.config = { ...r.config, activation: 'linear' };
+      found++;
+    }
+    return r;
+  };
+  const out = walk(topology);
+  if (found !== 1) throw new Error(`expected one Dense layer named ${name}, found ${found}`);
+  return out;
+}
+
+async function loadPair({ modelTopology, weightSpecs, weightData }, lastDense) {
+  const load = (topology) => tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs, weightData }));
+  return { softmax: await load(modelTopology), logits: await load(withLinear(modelTopology, lastDense)) };
+}
+
+function readFolder(dir) {
+  const modelJson = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+  const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
+  return {
+    modelTopology: modelJson.modelTopology,
+    weightSpecs: modelJson.weightsManifest.flatMap((g) => g.weights),
+    weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
+  };
+}
+
+function readNsfwjs(model) {
+  let dir = args.nsfwjs;
+  if (!dir) {
+    for (const p of modelsRequire.resolve.paths('nsfwjs') ?? []) {
+      if (fs.existsSync(path.join(p, 'nsfwjs', 'package.json'))) {
+        dir = path.join(p, 'nsfwjs');
+        break;
+      }
+    }
+  }
+  if (!dir) throw new Error('nsfwjs not found from packages/models; pass --nsfwjs DIR');
+  const modelDir = path.join(path.resolve(dir), 'dist/models', model);
+  const req = createRequire(path.join(modelDir, 'index.js'));
+  const modelJson = req(path.join(modelDir, 'model.min.js'));
+  const bufs = [];
+  const weightSpecs = [];
+  for (const g of modelJson.weightsManifest) {
+    for (const p of g.paths) bufs.push(Buffer.from(req(path.join(modelDir, `${p}.min.js`)), 'base64'));
+    weightSpecs.push(...g.weights);
+  }
+  const all = Buffer.concat(bufs);
+  return { modelTopology: modelJson.modelTopology, weightSpecs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One forward pass over the layer graph, recursing into nested models. hook = { path, value? }:
+// the output of the layer at `path` ('layer' or 'model/layer') is replaced by hook.value if given,
+// otherwise stored into hook.value.
+// ---------------------------------------------------------------------------------------------
+
+// TF.js 4.22 cannot record a BatchNormalization with scale=false (no gamma) on a gradient tape: the
+// FusedBatchNorm gradient saves its `scale` input, which is undefined, and Engine.clone throws
+// "Cannot read properties of undefined (reading 'dataId')" (tensorflow/tfjs#2868). The nsfwjs
+// InceptionV3 has 94 of them. Same kernel with scale = ones instead: (x - mean) * 1 / sqrt(var + eps)
+// + beta is bit-identical to the scale-less forward, and its gradient is the one TF.js intends.
+function batchNormWithoutGamma(layer, x) {
+  if (layer.axis !== -1 && layer.axis !== x.rank - 1) throw new Error(`${layer.name}: axis ${layer.axis} not supported`);
+  const mean = layer.movingMean.read();
+  return tf.batchNorm(x, mean, layer.movingVariance.read(), layer.beta ? layer.beta.read() : undefined, tf.onesLike(mean), layer.epsilon);
+}
+
+function runLayer(layer, inputs, prefix, hook) {
+  const p = prefix + layer.name;
+  if (hook.path === p && hook.value) return hook.value;
+  const single = inputs.length === 1 ? inputs[0] : inputs;
+  let out;
+  if (layer.layers) out = runContainer(layer, inputs, `${p}/`, hook);
+  else if (layer.getClassName() === 'BatchNormalization' && layer.gamma == null) out = batchNormWithoutGamma(layer, single);
+  else out = layer.apply(single);
+  if (hook.path === p) hook.value = out;
+  return out;
+}
+
+function runContainer(model, inputs, prefix, hook) {
+  if (model.getClassName() === 'Sequential') {
+    let t = inputs[0];
+    for (const layer of model.layers) {
+      if (layer.getClassName() !== 'InputLayer') t = runLayer(layer, [t], prefix, hook);
+    }
+    return t;
+  }
+  const values = new Map(model.inputs.map((s, i) => [s.id, inputs[i]]));
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const nodes = layer.inboundNodes.filter((n) => n.inputTensors.length > 0 && n.inputTensors.every((s) => values.has(s.id)));
+    if (nodes.length !== 1) throw new Error(`${prefix}${layer.name}: ${nodes.length} runnable inbound nodes`);
+    const out = runLayer(
+      layer,
+      nodes[0].inputTensors.map((s) => values.get(s.id)),
+      prefix,
+      hook,
+    );
+    const outs = Array.isArray(out) ? out : [out];
+    nodes[0].outputTensors.forEach((s, i) => {
+      values.set(s.id, outs[i]);
+    });
+  }
+  if (model.outputs.length !== 1) throw new Error('one output expected');
+  return values.get(model.outputs[0].id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grad-CAM (ELI5)
+// ---------------------------------------------------------------------------------------------
+
+function gradcam(model, x, layerPath, target) {
+  return tf.tidy(() => {
+    const hook = { path: layerPath };
+    const y = runContainer(model, [x], '', hook);
+    const A = hook.value;
+    if (!A) throw new Error(`layer ${layerPath} not found`);
+    const score = y.dataSync()[target];
+    // tf.slice/tf.sum: tfjs-core's chained tensor methods are not registered in this setup.
+    const f = (a) => tf.sum(tf.slice(runContainer(model, [x], '', { path: layerPath, value: a }), [0, target], [1, 1]));
+    const G = tf.grad(f)(A);
+    const gradNorm = Math.sqrt(tf.sum(tf.square(G)).dataSync()[0]);
+    const Gn = tf.mul(G, tf.rsqrt(tf.maximum(tf.sum(tf.square(G)), 1e-12)));
+    const w = tf.mean(Gn, [1, 2]).dataSync();
+    const [, h, wd, k] = A.shape;
+    const a = A.dataSync();
+    const lmap = new Float64Array(h * wd);
+    for (let c = 0; c < k; c++) {
+      for (let i = 0; i < h * wd; i++) lmap[i] += Math.fround(w[c] * a[i * k + c]);
+    }
+    let rawMax = 0;
+    for (let i = 0; i < lmap.length; i++) {
+      lmap[i] = Math.max(lmap[i], 0);
+      rawMax = Math.max(rawMax, lmap[i]);
+    }
+    return { score, rawMax, gradNorm, heatmap: Array.from(lmap, (v) => v / (rawMax + 1e-7)) };
+  });
+}
+
+const maxAbs = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const fmt = (v) => v.toExponential(2);
+
+async function check(name, pair, images, layers) {
+  console.log(`\n${name}`);
+  const worst = { predictions: 0, logits: 0, heatmap: 0, rawMaxRel: 0, scoreRel: 0 };
+  const perLayer = {};
+  for (const im of images) {
+    const x = im.x;
+    const p = Array.from(pair.softmax.predict(x).dataSync());
+    const z = Array.from(pair.logits.predict(x).dataSync());
+    const dp = maxAbs(p, im.predictions);
+    const dz = maxAbs(z, im.logits);
+    worst.predictions = Math.max(worst.predictions, dp);
+    worst.logits = Math.max(worst.logits, dz);
+    console.log(`  ${im.file}: |tfjs - keras| predictions ${fmt(dp)}, logits ${fmt(dz)}`);
+    for (const c of im.cases) {
+      if (layers && !layers.includes(c.layer)) continue;
+      const r = gradcam(c.logits ? pair.logits : pair.softmax, x, c.layer, c.target);
+      const dh = maxAbs(r.heatmap, c.heatmap.flat());
+      const dr = Math.abs(r.rawMax - c.rawMax) / Math.max(c.rawMax, 1e-30);
+      const ds = Math.abs(r.score - c.score) / Math.max(Math.abs(c.score), 1e-30);
+      worst.heatmap = Math.max(worst.heatmap, dh);
+      worst.rawMaxRel = Math.max(worst.rawMaxRel, c.rawMax === 0 && r.rawMax === 0 ? 0 : dr);
+      worst.scoreRel = Math.max(worst.scoreRel, ds);
+      perLayer[c.layer] = Math.max(perLayer[c.layer] ?? 0, dh);
+      console.log(
+        `    ${c.layer.padEnd(12)} ${c.logits ? 'logits ' : 'softmax'} t=${c.target} |heatmap diff| ${fmt(dh)}  ` +
+          `rawMax rel ${fmt(dr)}  score rel ${fmt(ds)}  |dS/dA| ${r.gradNorm.toPrecision(4)} (keras ${c.gradNorm})`,
+      );
+    }
+  }
+  console.log(
+    `  worst: predictions ${fmt(worst.predictions)}, logits ${fmt(worst.logits)}, heatmap ${fmt(worst.heatmap)}, ` +
+      `rawMax rel ${fmt(worst.rawMaxRel)}, score rel ${fmt(worst.scoreRel)}`,
+  );
+  console.log(
+    `  worst heatmap diff per layer: ${Object.entries(perLayer)
+      .map(([l, d]) => `${l} ${fmt(d)}`)
+      .join(', ')}`,
+  );
+  return worst;
+}
+
+async function main() {
+  await tf.setBackend('cpu');
+  console.log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}`);
+  if (args.only !== 'inception') {
+    const golden = JSON.parse(fs.readFileSync(path.join(args.fixtures, 'toy-gradcam.json'), 'utf8'));
+    for (const [name, m] of Object.entries(golden.models)) {
+      const pair = await loadPair(readFolder(path.join(args.fixtures, m.dir)), name === 'nested_toy' ? 'probs' : 'head');
+      const images = m.images.map((im) => ({ ...im, x: tf.tensor4d(Float32Array.from(im.input), [1, 24, 24, 3]) }));
+      await check(`${name} (toy-gradcam.json)`, pair, images);
+    }
+  }
+  if (args.only !== 'toy') {
+    const golden = JSON.parse(fs.readFileSync(path.join(args.fixtures, 'nsfw-inception-v3-gradcam.json'), 'utf8'));
+    const pair = await loadPair(readNsfwjs('inception_v3'), 'dense_3');
+    const images = golden.images.map((im) => {
+      const png = PNG.sync.read(fs.readFileSync(path.join(args.fixtures, im.resized)));
+      const n = png.width * png.height;
+      const rgb = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) rgb[3 * i + c] = png.data[4 * i + c];
+      return { ...im, x: tf.div(tf.tensor4d(rgb, [1, png.height, png.width, 3]), 255) };
+    });
+    await check('nsfw_inception_v3 (nsfw-inception-v3-gradcam.json)', pair, images);
+  }
+}
+
+await main();
