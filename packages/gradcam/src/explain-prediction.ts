@@ -1,4 +1,12 @@
-import { arrayToImg, type ExplainOptions, type Explanation, explain, type RgbaImage } from '@gradcam/core';
+import {
+  arrayToImg,
+  type ExplainBatchOptions,
+  type ExplainOptions,
+  type Explanation,
+  explain,
+  explainBatch as explainEach,
+  type RgbaImage,
+} from '@gradcam/core';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -25,6 +33,21 @@ export async function explainPrediction(
     return explain(model.explainable, doc, { ...options, image, labels: model.labels });
   }
   return explain(model, doc, { ...options, image });
+}
+
+/**
+ * Explains N preprocessed images (`docs` of shape [N, h, w, c], or a list), each with its own
+ * default target unless `targets` is given. Images default to each doc via arrayToImg.
+ */
+export async function explainBatch(
+  model: LoadedModel | LayersModel | GraphModel,
+  docs: tf.Tensor | readonly tf.Tensor[],
+  options: Omit<ExplainBatchOptions, 'labels'> = {},
+): Promise<Explanation[]> {
+  await ensureBackend();
+  const target = isLoadedModel(model) ? model.explainable : model;
+  const labels = isLoadedModel(model) ? { labels: model.labels } : {};
+  return explainEach(target, docs, { ...options, ...labels });
 }
 
 /**

@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BackendUnavailableError, explainPrediction, formatAsImage, loadModel, ModelLoadError, setBackend, showPrediction } from './index.js';
+import {
+  BackendUnavailableError,
+  explainBatch,
+  explainPrediction,
+  formatAsImage,
+  loadModel,
+  ModelLoadError,
+  setBackend,
+  showPrediction,
+  stripSoftmax,
+} from './index.js';
 
 describe('the ELI5-shaped facade', () => {
   beforeAll(async () => {
@@ -67,6 +77,21 @@ describe('the ELI5-shaped facade', () => {
     expect(expl.targets.map((t) => t.label).sort()).toEqual(['a', 'b', 'c']);
     await expect(loadModel(join(dir, 'nope.json'))).rejects.toThrow(ModelLoadError);
   });
+
+  it('stripSoftmax gives the same maps as logits: true; explainBatch labels each image', async () => {
+    const model = await loadModel();
+    const doc = tf.randomUniform([1, 224, 224, 3], 0, 1, 'float32', 11);
+    const viaOption = await explainPrediction(model, doc, { logits: true, targets: [2] });
+    const stripped = await loadModel(await stripSoftmax(model.model as tfl.LayersModel), { labels: model.labels });
+    const viaModel = await explainPrediction(stripped, doc, { targets: [2] });
+    expect(viaModel.targets[0].score).toBeCloseTo(viaOption.targets[0].score, 4);
+    const a = viaModel.targets[0].heatmap.data;
+    const maxDiff = viaOption.targets[0].heatmap.data.reduce((m, v, i) => Math.max(m, Math.abs(v - a[i])), 0);
+    expect(maxDiff).toBeLessThan(1e-5);
+    const batch = await explainBatch(model, tf.concat([doc, tf.zeros([1, 224, 224, 3])]));
+    expect(batch).toHaveLength(2);
+    expect(batch[0].targets[0].label).toBe(model.labels[batch[0].targets[0].target]);
+  }, 60_000);
 
   it('names what is valid when a model id or a backend is unknown', async () => {
     await expect(loadModel('mobilenet')).rejects.toThrow(/Unknown model 'mobilenet'.*'nsfw_mobilenet_v2'/);

@@ -39,7 +39,7 @@ export {
   type ResamplingFilter,
   resamplingFilters,
 } from '@gradcam/format';
-export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES } from '@gradcam/models';
+export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
 export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
-export { type ExplainPredictionOptions, explainPrediction, showPrediction } from './explain-prediction.js';
+export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, loadModel, type Prediction } from './load-model.js';
