@@ -24,7 +24,6 @@ from nsfw_gradcam import (  # noqa: E402, F401  (re-exported)
     EPSILON,
     REPO,
     dump_json,
-    format_with_biome,
     gradcam_eli5,
     load_export,
     load_image,

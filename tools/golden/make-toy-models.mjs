@@ -17,8 +17,9 @@
 //     head (Sequential): fc Dense(6, relu) -> probs Dense(3, softmax)
 //
 // Kernels: glorotUniform with fixed seeds; biases: randomNormal(0, 0.1) with fixed seeds (non-zero), so
-// the files are the same on every run (SEEDS below). Each model is then loaded back with tf.loadLayersModel from the
-// written files (tf.io.fromMemory) and must predict exactly what the built model predicts.
+// the files are the same on every run (SEEDS below). Each model is then loaded back with
+// tf.loadLayersModel from the written files (tf.io.fromMemory) and must predict exactly what the
+// built model predicts.
 //
 // Also writes <model>/tfjs-predictions.json: TF.js predictions and logits (the same files with the last
 // Dense made linear) for examples/images/{chelsea,coffee}.png resized to 24x24 the way Pillow's
@@ -28,7 +29,8 @@
 // Dependencies: @tensorflow/tfjs-core, tfjs-layers, tfjs-backend-cpu (devDependencies of
 // packages/models) and pngjs (a dependency of packages/format), from the pnpm workspace.
 //
-// Usage: node tools/golden/make-toy-models.mjs [--out DIR]   (default packages/models/src/__fixtures__)
+// Usage: node tools/golden/make-toy-models.mjs [--out DIR] [--residual-seed N] [--nested-seed N]
+// (default out: packages/models/src/__fixtures__; seeds: SEEDS below)
 
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -292,9 +292,19 @@ def main():
         "tolerance": {"kerasVsTfjsPredictions": TOLERANCE},
         "models": out_models,
     }
+    # The flat inputs go on one line each (dump_json puts one heatmap row per line).
+    flat = {}
+    for m in out_models.values():
+        for im in m["images"]:
+            key = f"@@INPUT{len(flat)}@@"
+            flat[key] = json.dumps(im["input"], separators=(",", ":"))
+            im["input"] = key
+    text = gc.dump_json(doc)
+    for key, line in flat.items():
+        text = text.replace(f'"{key}"', line)
     out_json = os.path.join(args.fixtures, "toy-gradcam.json")
     with open(out_json, "w") as f:
-        f.write(gc.dump_json(doc))
+        f.write(text)
     print(f"wrote {out_json} ({os.path.getsize(out_json)} bytes)")
 
 
@@ -303,7 +313,7 @@ def skip_drop_diagnostic(m, spec):
     print("\n  diagnostic: max |heatmap(total derivative) - heatmap(one Add input's gradient dropped)|")
     for layer, drops in (("explained", ["skip.explained", "skip.after"]), ("stem", ["outer.stem", "outer.skip"])):
         for drop in drops:
-            worst = 0.0
+            worst, least = 0.0, np.inf
             worst_case = None
             for file in IMAGES:
                 img = gc.load_image(os.path.join(gc.REPO, "examples", "images", file), SIZE)
@@ -314,9 +324,11 @@ def skip_drop_diagnostic(m, spec):
                         ref = gradcam(spec["forward"], m, x, layer, target, use_logits)[2]
                         alt = gradcam(spec["forward"], m, x, layer, target, use_logits, drop)[2]
                         d = float(np.max(np.abs(ref - alt)))
+                        least = min(least, d)
                         if d > worst:
                             worst, worst_case = d, (file, target, "logits" if use_logits else "softmax")
-            print(f"    {layer:10s} drop gradient through {drop:15s}: {worst:.4g}  (worst: {worst_case})")
+            print(f"    {layer:10s} drop gradient through {drop:15s}: {worst:.4g} (worst case: {worst_case}; "
+                  f"smallest over the 8 cases: {least:.3g})")
 
 
 if __name__ == "__main__":

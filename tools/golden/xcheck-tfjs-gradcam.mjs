@@ -18,7 +18,8 @@
 // Dependencies from the pnpm workspace: @tensorflow/tfjs-core, tfjs-layers, tfjs-backend-cpu
 // (packages/models) and pngjs (packages/format); nsfwjs from packages/models or --nsfwjs DIR.
 //
-// Usage: node tools/golden/xcheck-tfjs-gradcam.mjs [--only toy|inception] [--nsfwjs DIR] [--fixtures DIR]
+// Usage: node tools/golden/xcheck-tfjs-gradcam.mjs [--only toy|inception] [--images a.png,b.png] [--nsfwjs DIR]
+//                                                  [--fixtures DIR] [--native-avgpool-grad]
 // The inception check takes a few minutes (CPU backend).
 
 import fs from 'node:fs';
@@ -33,11 +34,16 @@ modelsRequire('@tensorflow/tfjs-backend-cpu');
 const tfl = modelsRequire('@tensorflow/tfjs-layers');
 const { PNG } = createRequire(path.join(REPO, 'packages/format/package.json'))('pngjs');
 
-const args = { only: null, nsfwjs: null, fixtures: path.join(REPO, 'packages/models/src/__fixtures__') };
+const args = { only: null, images: null, nsfwjs: null, fixtures: path.join(REPO, 'packages/models/src/__fixtures__') };
+let nativeAvgPoolGrad = false;
 for (let i = 2; i < process.argv.length; i++) {
+  if (process.argv[i] === '--native-avgpool-grad') {
+    nativeAvgPoolGrad = true;
+    continue;
+  }
   const key = process.argv[i].replace(/^--/, '');
   if (!(key in args) || i + 1 >= process.argv.length) {
-    console.error('usage: xcheck-tfjs-gradcam.mjs [--only toy|inception] [--nsfwjs DIR] [--fixtures DIR]');
+    console.error('usage: xcheck-tfjs-gradcam.mjs [--only toy|inception] [--images a.png,b.png] [--nsfwjs DIR] [--fixtures DIR] [--native-avgpool-grad]');
     process.exit(2);
   }
   args[key] = process.argv[++i];
@@ -105,9 +111,11 @@ function readNsfwjs(model) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One forward pass over the layer graph, recursing into nested models. hook = { path, value? }:
-// the output of the layer at `path` ('layer' or 'model/layer') is replaced by hook.value if given,
-// otherwise stored into hook.value.
+// Forward passes over the layer graph, recursing into nested models. hook = { path, replace, value,
+// cache, tainted }: the first pass (replace false) stores the output of the layer at `path`
+// ('layer' or 'model/layer') in hook.value and every layer output in hook.cache; the second pass
+// (replace true, inside tf.grad) substitutes hook.value for that output, recomputes the layers that
+// depend on it and takes every other output from the cache (constants for the gradient).
 // ---------------------------------------------------------------------------------------------
 
 // TF.js 4.22 cannot record a BatchNormalization with scale=false (no gamma) on a gradient tape: the
@@ -121,15 +129,61 @@ function batchNormWithoutGamma(layer, x) {
   return tf.batchNorm(x, mean, layer.movingVariance.read(), layer.beta ? layer.beta.read() : undefined, tf.onesLike(mean), layer.epsilon);
 }
 
+// TF.js 4.22's AvgPoolGrad (cpu and webgl kernels) multiplies dy by 1 / (poolH * poolW) everywhere,
+// while the forward of padding 'same' divides each window by the number of its cells inside the
+// input; TensorFlow's gradient divides by that count too. So at the borders TF.js' gradient of a
+// 'same' AveragePooling2D is wrong (e.g. 4/9 of the right value at a 3x3 window's corner). The nsfwjs
+// InceptionV3 has 9 AveragePooling2D(3x3, strides 1, 'same'), in every mixed block. With
+// --native-avgpool-grad this script keeps TF.js' gradient; by default it uses TF.js' forward with the
+// correct gradient: dx = the transposed sum-pool of dy / count.
+function avgPoolSame(layer, x) {
+  const [ph, pw] = layer.poolSize;
+  const [sh, sw] = layer.strides;
+  if (sh !== 1 || sw !== 1) throw new Error(`${layer.name}: only strides 1 are supported`);
+  const pads = [
+    [0, 0],
+    [Math.floor((ph - 1) / 2), ph - 1 - Math.floor((ph - 1) / 2)],
+    [Math.floor((pw - 1) / 2), pw - 1 - Math.floor((pw - 1) / 2)],
+    [0, 0],
+  ];
+  // Sum over each window (stride 1) of t zero-padded by `p`.
+  const sumPool = (t, p) => tf.mul(tf.avgPool(tf.pad(t, p), [ph, pw], 1, 'valid'), ph * pw);
+  // Input cell i is in the windows of outputs i - bottom .. i + top: the transposed sum-pool is a
+  // sum-pool with the paddings swapped.
+  const swapped = pads.map(([a, b]) => [b, a]);
+  const pooled = tf.customGrad((xx) => ({
+    value: layer.apply(xx),
+    gradFunc: (dy) => {
+      const count = tf.round(sumPool(tf.ones([1, xx.shape[1], xx.shape[2], 1]), pads));
+      return sumPool(tf.div(dy, count), swapped);
+    },
+  }));
+  return pooled(x);
+}
+
 function runLayer(layer, inputs, prefix, hook) {
   const p = prefix + layer.name;
-  if (hook.path === p && hook.value) return hook.value;
+  const dependent = hook.replace && inputs.some((t) => hook.tainted.has(t));
+  if (hook.replace) {
+    if (hook.path === p) {
+      hook.tainted.add(hook.value);
+      return hook.value;
+    }
+    if (!dependent && !hook.path.startsWith(`${p}/`)) return hook.cache.get(p);
+  }
   const single = inputs.length === 1 ? inputs[0] : inputs;
   let out;
+  const cls = layer.getClassName();
   if (layer.layers) out = runContainer(layer, inputs, `${p}/`, hook);
-  else if (layer.getClassName() === 'BatchNormalization' && layer.gamma == null) out = batchNormWithoutGamma(layer, single);
+  else if (cls === 'BatchNormalization' && layer.gamma == null) out = batchNormWithoutGamma(layer, single);
+  else if (cls === 'AveragePooling2D' && layer.padding === 'same' && !nativeAvgPoolGrad && hook.replace) out = avgPoolSame(layer, single);
   else out = layer.apply(single);
-  if (hook.path === p) hook.value = out;
+  if (!hook.replace) {
+    hook.cache.set(p, out);
+    if (hook.path === p) hook.value = out;
+  } else if (dependent || hook.tainted.has(out)) {
+    hook.tainted.add(out);
+  }
   return out;
 }
 
@@ -167,13 +221,13 @@ function runContainer(model, inputs, prefix, hook) {
 
 function gradcam(model, x, layerPath, target) {
   return tf.tidy(() => {
-    const hook = { path: layerPath };
+    const hook = { path: layerPath, replace: false, cache: new Map(), tainted: new Set() };
     const y = runContainer(model, [x], '', hook);
     const A = hook.value;
     if (!A) throw new Error(`layer ${layerPath} not found`);
     const score = y.dataSync()[target];
     // tf.slice/tf.sum: tfjs-core's chained tensor methods are not registered in this setup.
-    const f = (a) => tf.sum(tf.slice(runContainer(model, [x], '', { path: layerPath, value: a }), [0, target], [1, 1]));
+    const f = (a) => tf.sum(tf.slice(runContainer(model, [x], '', { ...hook, replace: true, value: a, tainted: new Set() }), [0, target], [1, 1]));
     const G = tf.grad(f)(A);
     const gradNorm = Math.sqrt(tf.sum(tf.square(G)).dataSync()[0]);
     const Gn = tf.mul(G, tf.rsqrt(tf.maximum(tf.sum(tf.square(G)), 1e-12)));
@@ -201,6 +255,7 @@ async function check(name, pair, images, layers) {
   const worst = { predictions: 0, logits: 0, heatmap: 0, rawMaxRel: 0, scoreRel: 0 };
   const perLayer = {};
   for (const im of images) {
+    if (args.images && !args.images.split(',').includes(im.file)) continue;
     const x = im.x;
     const p = Array.from(pair.softmax.predict(x).dataSync());
     const z = Array.from(pair.logits.predict(x).dataSync());
@@ -239,7 +294,10 @@ async function check(name, pair, images, layers) {
 
 async function main() {
   await tf.setBackend('cpu');
-  console.log(`tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}`);
+  console.log(
+    `tfjs-core ${tf.version_core}, tfjs-layers ${tfl.version_layers}, backend ${tf.getBackend()}, ` +
+      `AveragePooling2D 'same' gradient: ${nativeAvgPoolGrad ? 'TF.js native (wrong at borders)' : 'corrected'}`,
+  );
   if (args.only !== 'inception') {
     const golden = JSON.parse(fs.readFileSync(path.join(args.fixtures, 'toy-gradcam.json'), 'utf8'));
     for (const [name, m] of Object.entries(golden.models)) {

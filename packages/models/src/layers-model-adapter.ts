@@ -11,8 +11,8 @@ import {
 } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { differentiableCall } from './differentiable-layers.js';
 import { runTargetGradients } from './target-gradients.js';
-import { isPlainConv2D, unfusedConv2DCall } from './unfused-conv.js';
 
 /** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
 interface LayerLike {
@@ -148,7 +148,10 @@ export class LayersModelAdapter implements ExplainableModel {
       throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
     const model = this.#model;
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    const undoConvs = this.#flat.filter(({ layer: l }) => isPlainConv2D(l)).map(({ layer: l }) => patch(l, 'call', unfusedConv2DCall(l as never)));
+    const undoCalls = this.#flat.flatMap(({ layer: l }) => {
+      const call = differentiableCall(l);
+      return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
+    });
     try {
       return runTargetGradients(
         doc,
@@ -170,7 +173,7 @@ export class LayersModelAdapter implements ExplainableModel {
         info.outputShape,
       );
     } finally {
-      for (const undo of undoConvs) undo();
+      for (const undo of undoCalls) undo();
       undoSoftmax();
     }
   }
