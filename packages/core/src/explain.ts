@@ -31,7 +31,9 @@ function normaliseTargets(spec: TargetSpec | number | undefined, numClasses: num
     if (spec.length === 0) throw new InvalidTargetError('targets is an empty list; give at least one class id, or omit it for the predicted class.');
     for (const t of spec) {
       if (!Number.isInteger(t) || t < 0 || t >= numClasses) {
-        throw new InvalidTargetError(`Target ${t} is not a class id of this model: valid ids are integers 0 … ${numClasses - 1} (the model has ${numClasses} classes).`);
+        throw new InvalidTargetError(
+          `Target ${t} is not a class id of this model: valid ids are integers 0 … ${numClasses - 1} (the model has ${numClasses} classes).`,
+        );
       }
     }
     return spec;
