@@ -2,29 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { differences, fixture, golden } from './golden-fixture.js';
 import { type BackendName, decodeImage, explainPrediction, imgToArray, type LoadedModel, loadImg, loadModel, setBackend } from './index.js';
 
-interface GoldenCase {
-  layer: string;
-  target: number;
-  logits: boolean;
-  score: number;
-  heatmap: number[][];
-}
-interface Golden {
-  versions: Record<string, string>;
-  images: { file: string; resized: string; predictions: number[]; logits: number[]; cases: GoldenCase[] }[];
-}
-
-const fixtures = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
 const sample = (name: string) => fileURLToPath(new URL(`../../../examples/images/${name}`, import.meta.url));
-const golden: Golden = JSON.parse(await readFile(fixtures('nsfw-mobilenet-v2-gradcam.json'), 'utf8'));
-
-function maxAbsDiff(actual: Float32Array, expected: number[][]): number {
-  const flat = expected.flat();
-  expect(actual.length).toBe(flat.length);
-  return flat.reduce((m, v, i) => Math.max(m, Math.abs(v - actual[i])), 0);
-}
+const fixtures = fixture;
+const maxAbsDiff = (actual: Float32Array, expected: number[][]) => differences(actual, expected).max;
 
 describe('the model input equals Keras load_img', () => {
   for (const image of golden.images) {

@@ -1,41 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { gradCamMaps } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { differences, fixture as fixtures, type GoldenImage, golden } from './golden-fixture.js';
 import { type BackendName, decodeImage, explainPrediction, imgToArray, type LoadedModel, loadModel, setBackend } from './index.js';
-
-interface GoldenCase {
-  layer: string;
-  target: number;
-  logits: boolean;
-  score: number;
-  heatmap: number[][];
-}
-interface GoldenImage {
-  file: string;
-  resized: string;
-  predictions: number[];
-  logits: number[];
-  cases: GoldenCase[];
-}
-
-const fixtures = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
-const golden: { images: GoldenImage[] } = JSON.parse(await readFile(fixtures('nsfw-mobilenet-v2-gradcam.json'), 'utf8'));
-
-function differences(actual: Float32Array, expected: number[][]): { max: number; mean: number } {
-  const flat = expected.flat();
-  expect(actual.length).toBe(flat.length);
-  let max = 0;
-  let sum = 0;
-  flat.forEach((v, i) => {
-    const d = Math.abs(v - actual[i]);
-    max = Math.max(max, d);
-    sum += d;
-  });
-  return { max, mean: sum / flat.length };
-}
 
 async function docOf(model: LoadedModel, image: GoldenImage): Promise<tf.Tensor4D> {
   // The exact pixels Keras fed to TensorFlow (Pillow NEAREST resize, committed with the fixture).
