@@ -1,10 +1,11 @@
 import type { Explanation, Heatmap } from '@gradcam/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiffGroup, diff, readFixture, type StoredImage, toImage } from './__fixtures__/fixtures';
-import type { ColormapName } from './colormaps';
+import { type ColormapName, colorize } from './colormaps';
+import { alphaComposite } from './composite';
 import { formatAsImage, formatHeatmap } from './format-as-image';
 import { expandHeatmap, heatmapToImage } from './heatmap';
-import type { ResamplingFilter } from './resample';
+import { type ResamplingFilter, resize } from './resample';
 
 interface FormatFixture {
   heatmaps: Record<string, { width: number; height: number; values: number[] }>;
@@ -138,6 +139,26 @@ describe('formatAsImage options and validation', () => {
       const a = Math.trunc(h.data[i] * 255);
       expect(Math.abs(out.data[i * 4] - (255 - a))).toBeLessThanOrEqual(1);
       expect(out.data[i * 4 + 3]).toBe(255);
+    }
+  });
+});
+
+describe('formatHeatmap on images larger than one composite strip', () => {
+  it('equals colorize → heatmapToImage → resize → alphaComposite done step by step', () => {
+    const h = heatmap('random7x7');
+    const width = 301;
+    const height = 457;
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
+    // A few translucent and transparent pixels in the photo too.
+    for (let i = 3; i < data.length; i += 4) data[i] = i % 28 === 3 ? data[i] : 255;
+    const image = { width, height, data };
+    for (const filter of ['lanczos', 'bilinear', 'nearest'] as const) {
+      const colored = colorize(h, 'viridis');
+      for (let i = 0; i < h.data.length; i++) colored.data[i * 4 + 3] = Math.min(h.data[i], Math.fround(0.65));
+      const overlay = resize(heatmapToImage(colored), { width, height }, filter);
+      const expected = alphaComposite(image, overlay);
+      expect(diff(formatHeatmap(h, image, { resamplingFilter: filter }), expected).max).toBe(0);
     }
   });
 });

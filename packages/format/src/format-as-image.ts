@@ -1,9 +1,9 @@
 import type { Explanation, Heatmap, RgbaImage } from '@gradcam/core';
 import { InvalidInputError, InvalidTargetError, listChoices } from '@gradcam/core/errors';
 import { type Colormap, colorize, resolveColormap } from './colormaps';
-import { alphaComposite } from './composite';
+import { alphaCompositeRows } from './composite';
 import { heatmapToImage, validateHeatmap } from './heatmap';
-import { assertRaster, type ResamplingFilter, resize, resolveResamplingFilter } from './resample';
+import { assertRaster, planResize, type ResamplingFilter, resolveResamplingFilter } from './resample';
 
 /** Options of `formatHeatmap`; defaults are ELI5's `format_as_image` defaults. */
 export interface FormatHeatmapOptions {
@@ -56,8 +56,10 @@ export function formatHeatmap(heatmap: Heatmap, image: RgbaImage, options: Forma
   // Only a colormap function can produce colours outside [0, 1]; ELI5 rejects those here too.
   validateHeatmap(colored, 'the colourised heatmap (colormap output)');
   const small = heatmapToImage(colored);
-  const overlay = resize(small, { width: image.width, height: image.height }, filter);
-  return alphaComposite(image, overlay);
+  // resize + alpha_composite, with the resized overlay composited strip by strip as it is
+  // computed and its RGBa → RGBA conversion done inside the composite loop.
+  const overlay = planResize(small, { width: image.width, height: image.height }, filter);
+  return alphaCompositeRows(image, overlay.rows, overlay.premultiplied);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiffGroup, diff, readFixture, type StoredImage, toImage } from './__fixtures__/fixtures';
-import { premultiplyAlpha, type ResamplingFilter, resize, resizeGray, resolveResamplingFilter, unpremultiplyAlpha } from './resample';
+import { planResize, premultiplyAlpha, type ResamplingFilter, resize, resizeGray, resolveResamplingFilter, unpremultiplyAlpha } from './resample';
 
 interface ResizeFixture {
   inputs: Record<string, StoredImage>;
@@ -77,5 +77,27 @@ describe('resize details', () => {
     const u = unpremultiplyAlpha(p);
     // floor(255·c / a): 100 → 199, 50 → 99, 2 → 3; alpha 0 and 255 keep the colour bytes.
     expect([...u.data]).toEqual([199, 99, 3, 128, 0, 0, 0, 0, 255, 1, 2, 255]);
+  });
+});
+
+describe('planResize', () => {
+  it('gives the rows of resize in any strips, before the final RGBa → RGBA', () => {
+    const input = toImage(Object.values(fx.inputs).find((i) => i.mode !== 'L') ?? fx.inputs[fx.cases[0].input]);
+    const size = { width: input.width * 3 + 1, height: input.height * 5 + 3 };
+    for (const filter of ['nearest', 'bilinear', 'bicubic', 'lanczos'] as const) {
+      const { rows, premultiplied } = planResize(input, size, filter);
+      expect(premultiplied).toBe(filter !== 'nearest');
+      const rowBytes = size.width * 4;
+      const data = new Uint8ClampedArray(rowBytes * size.height);
+      // Uneven strips, so row groups of the vertical pass get split at every possible place.
+      for (let y0 = 0, step = 1; y0 < size.height; y0 += step, step = (step % 7) + 1) {
+        const y1 = Math.min(size.height, y0 + step);
+        const strip = new Uint8ClampedArray((y1 - y0) * rowBytes);
+        rows.readRows(y0, y1, strip);
+        data.set(strip, y0 * rowBytes);
+      }
+      const got = premultiplied ? unpremultiplyAlpha({ ...size, data }) : { ...size, data };
+      expect(diff(got, resize(input, size, filter)).max).toBe(0);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { RgbaImage } from '@gradcam/core';
 import { InvalidInputError, listChoices } from '@gradcam/core/errors';
+import { premultiplyInto, unpremultiplyInto } from './alpha';
 import type { GrayImage, Size } from './types';
 
 /**
@@ -140,11 +141,6 @@ function precompute(inSize: number, in0: number, in1: number, outSize: number, k
   return { ksize, bounds, kk };
 }
 
-function clip8(ss: number): number {
-  const v = ss >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
 /** Interleaved 8-bit raster with `channels` bytes per pixel. */
 interface Raster {
   readonly width: number;
@@ -153,10 +149,47 @@ interface Raster {
   readonly data: Uint8ClampedArray;
 }
 
+/**
+ * The rows of a resampled raster, computed on demand. Upscaling a 7×7 heatmap to a photo makes
+ * the output the only large buffer, so a consumer that reads it strip by strip (formatHeatmap's
+ * composite) works on cached data and never holds the whole intermediate image.
+ */
+export interface RowSource {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  /** Writes rows [y0, y1) into `out`, row y0 at offset 0. */
+  readRows(y0: number, y1: number, out: Uint8ClampedArray): void;
+}
+
+/** A computed raster as a RowSource. */
+function rasterRows(r: Raster): RowSource {
+  const rowBytes = r.width * r.channels;
+  return { ...dims(r), readRows: (y0, y1, out) => out.set(r.data.subarray(y0 * rowBytes, y1 * rowBytes)) };
+}
+
+/** Reads every row of `rows` into a new raster. */
+function readAll(rows: RowSource): Raster {
+  const data = new Uint8ClampedArray(rows.width * rows.height * rows.channels);
+  rows.readRows(0, rows.height, data);
+  return { ...dims(rows), data };
+}
+
+function dims(r: Raster | RowSource): { width: number; height: number; channels: number } {
+  return { width: r.width, height: r.height, channels: r.channels };
+}
+
+// Stores into a Uint8ClampedArray clamp to [0, 255], which is Pillow's clip8 for the integer
+// `sum >> PRECISION_BITS` the passes below store.
+// The hot loops copy module constants to locals first: bundlers emit top-level consts as `var`s,
+// which V8 cannot treat as constants and re-reads inside the loop (measurably slower).
+
 function horizontalPass(src: Raster, rowOffset: number, rows: number, outWidth: number, c: Coefficients): Raster {
   const { channels: ch, width: inW, data: inp } = src;
   const out = new Uint8ClampedArray(outWidth * rows * ch);
   const { ksize, bounds, kk } = c;
+  const half = HALF;
+  const bits = PRECISION_BITS;
   for (let yy = 0; yy < rows; yy++) {
     const rowBase = (yy + rowOffset) * inW * ch;
     for (let xx = 0; xx < outWidth; xx++) {
@@ -166,10 +199,10 @@ function horizontalPass(src: Raster, rowOffset: number, rows: number, outWidth: 
       const o = (yy * outWidth + xx) * ch;
       if (ch === 4) {
         // Four accumulators in one sweep: the hot path for RGBA, about twice as fast.
-        let s0 = HALF;
-        let s1 = HALF;
-        let s2 = HALF;
-        let s3 = HALF;
+        let s0 = half;
+        let s1 = half;
+        let s2 = half;
+        let s3 = half;
         for (let x = 0, p = rowBase + xmin * 4; x < xmax; x++, p += 4) {
           const k = kk[kBase + x];
           s0 += inp[p] * k;
@@ -177,15 +210,15 @@ function horizontalPass(src: Raster, rowOffset: number, rows: number, outWidth: 
           s2 += inp[p + 2] * k;
           s3 += inp[p + 3] * k;
         }
-        out[o] = clip8(s0);
-        out[o + 1] = clip8(s1);
-        out[o + 2] = clip8(s2);
-        out[o + 3] = clip8(s3);
+        out[o] = s0 >> bits;
+        out[o + 1] = s1 >> bits;
+        out[o + 2] = s2 >> bits;
+        out[o + 3] = s3 >> bits;
       } else {
         for (let b = 0; b < ch; b++) {
-          let ss = HALF;
+          let ss = half;
           for (let x = 0, p = rowBase + xmin * ch + b; x < xmax; x++, p += ch) ss += inp[p] * kk[kBase + x];
-          out[o + b] = clip8(ss);
+          out[o + b] = ss >> bits;
         }
       }
     }
@@ -193,31 +226,106 @@ function horizontalPass(src: Raster, rowOffset: number, rows: number, outWidth: 
   return { width: outWidth, height: rows, channels: ch, data: out };
 }
 
-function verticalPass(src: Raster, outHeight: number, c: Coefficients, rowShift: number): Raster {
-  const { channels: ch, width: w, data: inp } = src;
-  const stride = w * ch;
-  const out = new Uint8ClampedArray(stride * outHeight);
-  const { ksize, bounds, kk } = c;
-  // Accumulate whole rows tap by tap: same sums as Pillow's per-pixel loop, read row-major.
-  const acc = new Int32Array(stride);
-  for (let yy = 0; yy < outHeight; yy++) {
+/**
+ * Taps the fast vertical kernels take. Upscaling needs at most 6 (lanczos' support is 3 input
+ * rows each side), bicubic 4, bilinear 2; shorter windows are padded with zero taps, which add
+ * nothing to the integer sums. Longer windows (downscaling) take `accumulateRow`.
+ */
+const TAPS = 6;
+/**
+ * Output rows `fourRowsSixTaps` computes per sweep. When upscaling, hundreds of consecutive output
+ * rows read the same input rows: loading each input byte once for four outputs is ~1.6× faster.
+ * Readers of a RowSource get the most out of it with strips of whole groups.
+ */
+export const ROW_GROUP = 4;
+
+/**
+ * Pillow's vertical pass (`ImagingResampleVertical_8bpc`) for output rows [y0, y1) into `out`.
+ * `src` holds input rows from `rowShift` on (the horizontal pass only filters the rows needed).
+ * Rows are filled row-major: the same sums as Pillow's per-pixel loop, in an order that streams.
+ */
+function verticalPass(src: Raster, c: Coefficients, rowShift: number, y0: number, y1: number, out: Uint8ClampedArray): void {
+  const { bounds, ksize, kk } = c;
+  const stride = src.width * src.channels;
+  const inp = src.data;
+  const rows = new Int32Array(TAPS);
+  const taps = new Int32Array(TAPS * ROW_GROUP);
+  let acc: Int32Array | undefined;
+  for (let yy = y0; yy < y1; ) {
     const ymin = bounds[yy * 2] - rowShift;
-    const ymax = bounds[yy * 2 + 1];
-    const kBase = yy * ksize;
-    acc.fill(HALF);
-    for (let y = 0; y < ymax; y++) {
-      const k = kk[kBase + y];
-      const rowBase = (ymin + y) * stride;
-      for (let i = 0; i < stride; i++) acc[i] += inp[rowBase + i] * k;
+    const n = bounds[yy * 2 + 1];
+    const o = (yy - y0) * stride;
+    if (n > TAPS) {
+      acc ??= new Int32Array(stride);
+      accumulateRow(inp, ymin * stride, stride, kk.subarray(yy * ksize, yy * ksize + n), acc, out, o);
+      yy++;
+      continue;
     }
-    const o = yy * stride;
-    for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i]);
+    const group = sameWindowRows(bounds, yy, y1) >= ROW_GROUP ? ROW_GROUP : 1;
+    // Unused taps read the first row with weight 0.
+    for (let t = 0; t < TAPS; t++) rows[t] = (t < n ? ymin + t : ymin) * stride;
+    for (let g = 0; g < group; g++) {
+      for (let t = 0; t < TAPS; t++) taps[g * TAPS + t] = t < n ? kk[(yy + g) * ksize + t] : 0;
+    }
+    if (group === ROW_GROUP) fourRowsSixTaps(inp, rows, taps, stride, out, o);
+    else rowSixTaps(inp, rows, taps, stride, out, o);
+    yy += group;
   }
-  return { width: w, height: outHeight, channels: ch, data: out };
+}
+
+/** How many output rows from `yy` (up to ROW_GROUP, before `y1`) read the same input window. */
+function sameWindowRows(bounds: Int32Array, yy: number, y1: number): number {
+  let g = 1;
+  while (g < ROW_GROUP && yy + g < y1 && bounds[(yy + g) * 2] === bounds[yy * 2] && bounds[(yy + g) * 2 + 1] === bounds[yy * 2 + 1]) g++;
+  return g;
+}
+
+/** One output row: out[o + i] = Σ taps[t]·inp[rows[t] + i], for the TAPS = 6 taps. */
+function rowSixTaps(inp: Uint8ClampedArray, rows: Int32Array, taps: Int32Array, len: number, out: Uint8ClampedArray, o: number): void {
+  const half = HALF;
+  const bits = PRECISION_BITS;
+  const [r0, r1, r2, r3, r4, r5] = rows;
+  const [k0, k1, k2, k3, k4, k5] = taps;
+  for (let i = 0; i < len; i++) {
+    out[o + i] = (half + inp[r0 + i] * k0 + inp[r1 + i] * k1 + inp[r2 + i] * k2 + inp[r3 + i] * k3 + inp[r4 + i] * k4 + inp[r5 + i] * k5) >> bits;
+  }
+}
+
+/** ROW_GROUP = 4 consecutive output rows over the same six input rows; taps[g·6 + t] is row g's tap t. */
+function fourRowsSixTaps(inp: Uint8ClampedArray, rows: Int32Array, taps: Int32Array, len: number, out: Uint8ClampedArray, o: number): void {
+  const half = HALF;
+  const bits = PRECISION_BITS;
+  const [r0, r1, r2, r3, r4, r5] = rows;
+  const [a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4, b5, c0, c1, c2, c3, c4, c5, d0, d1, d2, d3, d4, d5] = taps;
+  for (let i = 0, oa = o, ob = o + len, oc = o + 2 * len, od = o + 3 * len; i < len; i++) {
+    const v0 = inp[r0 + i];
+    const v1 = inp[r1 + i];
+    const v2 = inp[r2 + i];
+    const v3 = inp[r3 + i];
+    const v4 = inp[r4 + i];
+    const v5 = inp[r5 + i];
+    out[oa + i] = (half + v0 * a0 + v1 * a1 + v2 * a2 + v3 * a3 + v4 * a4 + v5 * a5) >> bits;
+    out[ob + i] = (half + v0 * b0 + v1 * b1 + v2 * b2 + v3 * b3 + v4 * b4 + v5 * b5) >> bits;
+    out[oc + i] = (half + v0 * c0 + v1 * c1 + v2 * c2 + v3 * c3 + v4 * c4 + v5 * c5) >> bits;
+    out[od + i] = (half + v0 * d0 + v1 * d1 + v2 * d2 + v3 * d3 + v4 * d4 + v5 * d5) >> bits;
+  }
+}
+
+/** One output row with any number of taps: whole input rows accumulated tap by tap in `acc`. */
+function accumulateRow(inp: Uint8ClampedArray, first: number, len: number, taps: Int32Array, acc: Int32Array, out: Uint8ClampedArray, o: number): void {
+  const half = HALF;
+  const bits = PRECISION_BITS;
+  acc.fill(half);
+  for (let t = 0; t < taps.length; t++) {
+    const k = taps[t];
+    const rowBase = first + t * len;
+    for (let i = 0; i < len; i++) acc[i] += inp[rowBase + i] * k;
+  }
+  for (let i = 0; i < len; i++) out[o + i] = acc[i] >> bits;
 }
 
 /** Pillow's `ImagingResampleInner` on 8-bit data: horizontal pass first, passes skipped when not needed. */
-function convolve(src: Raster, outW: number, outH: number, kernel: Kernel, box: ResizeBox): Raster {
+function convolve(src: Raster, outW: number, outH: number, kernel: Kernel, box: ResizeBox): RowSource {
   const needH = outW !== src.width || box[0] !== 0 || box[2] !== outW;
   const needV = outH !== src.height || box[1] !== 0 || box[3] !== outH;
   const vert = precompute(src.height, box[1], box[3], outH, kernel);
@@ -227,12 +335,15 @@ function convolve(src: Raster, outW: number, outH: number, kernel: Kernel, box: 
   let cur = src;
   let shift = 0;
   if (needH) {
-    const horiz = precompute(src.width, box[0], box[2], outW, kernel);
+    // A square source scaled to a square (a heatmap onto a square image) has the same taps on both axes.
+    const sameAxes = src.width === src.height && outW === outH && box[0] === box[1] && box[2] === box[3];
+    const horiz = sameAxes ? vert : precompute(src.width, box[0], box[2], outW, kernel);
     cur = horizontalPass(src, yFirst, yLast - yFirst, outW, horiz);
     shift = yFirst;
   }
-  if (needV) cur = verticalPass(cur, outH, vert, shift);
-  return cur === src ? { ...src, data: src.data.slice() } : cur;
+  if (!needV) return rasterRows(cur);
+  const filtered = cur;
+  return { width: outW, height: outH, channels: src.channels, readRows: (y0, y1, out) => verticalPass(filtered, vert, shift, y0, y1, out) };
 }
 
 /** Pillow's NEAREST resize: `ImagingScaleAffine`, coordinates accumulated in float64. */
@@ -263,30 +374,37 @@ function nearest(src: Raster, outW: number, outH: number, box: ResizeBox): Raste
   return { width: outW, height: outH, channels: ch, data: out };
 }
 
-function crop(src: Raster, x0: number, y0: number, w: number, h: number): Raster {
+/** A w×h window of `src` at (x0, y0), copied row by row when read. */
+function crop(src: Raster, x0: number, y0: number, w: number, h: number): RowSource {
   const { channels: ch } = src;
-  const out = new Uint8ClampedArray(w * h * ch);
-  for (let y = 0; y < h; y++) {
-    const s = ((y + y0) * src.width + x0) * ch;
-    out.set(src.data.subarray(s, s + w * ch), y * w * ch);
-  }
-  return { width: w, height: h, channels: ch, data: out };
+  const rowBytes = w * ch;
+  return {
+    width: w,
+    height: h,
+    channels: ch,
+    readRows: (r0, r1, out) => {
+      for (let y = r0; y < r1; y++) {
+        const s = ((y + y0) * src.width + x0) * ch;
+        out.set(src.data.subarray(s, s + rowBytes), (y - r0) * rowBytes);
+      }
+    },
+  };
 }
 
 /** The C `_resize` entry point: crop shortcut, nearest, or convolution. */
-function resizeCore(src: Raster, outW: number, outH: number, filter: ResamplingFilter, box: ResizeBox): Raster {
+function resizeCore(src: Raster, outW: number, outH: number, filter: ResamplingFilter, box: ResizeBox): RowSource {
   const [x0, y0, x1, y1] = box;
   if (Number.isInteger(x0) && Number.isInteger(y0) && x1 - x0 === outW && y1 - y0 === outH) {
     return crop(src, x0, y0, outW, outH);
   }
-  if (filter === 'nearest') return nearest(src, outW, outH, box);
+  if (filter === 'nearest') return rasterRows(nearest(src, outW, outH, box));
   return convolve(src, outW, outH, KERNELS[filter], box);
 }
 
 /** Python-level `Image.resize` after mode handling: the very-tall-image path resizes vertically first. */
-function resizeRaster(src: Raster, outW: number, outH: number, filter: ResamplingFilter, box: ResizeBox): Raster {
+function resizeRaster(src: Raster, outW: number, outH: number, filter: ResamplingFilter, box: ResizeBox): RowSource {
   if (src.height > src.width * 100 && outH < src.height) {
-    const tall = resizeCore(src, src.width, outH, filter, [0, box[1], src.width, box[3]]);
+    const tall = readAll(resizeCore(src, src.width, outH, filter, [0, box[1], src.width, box[3]]));
     return resizeCore(tall, outW, outH, filter, [box[0], 0, box[2], outH]);
   }
   return resizeCore(src, outW, outH, filter, box);
@@ -328,6 +446,7 @@ export function assertRaster(image: { width: number; height: number; data: Array
   }
 }
 
+/** A view of the bytes as Uint8ClampedArray (no copy), so the loops see one array type. */
 function asClamped(data: Uint8ClampedArray | Uint8Array): Uint8ClampedArray {
   return data instanceof Uint8ClampedArray ? data : new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
 }
@@ -335,33 +454,34 @@ function asClamped(data: Uint8ClampedArray | Uint8Array): Uint8ClampedArray {
 /** RGBA → premultiplied RGBa, Pillow's `rgbA2rgba`: c·a/255 rounded via its MULDIV255 trick. */
 export function premultiplyAlpha(image: RgbaImage): RgbaImage {
   assertRaster(image, 4, 'image');
-  const src = image.data;
-  const out = new Uint8ClampedArray(src.length);
-  for (let i = 0; i < src.length; i += 4) {
-    const a = src[i + 3];
-    for (let b = 0; b < 3; b++) {
-      const t = src[i + b] * a + 128;
-      out[i + b] = ((t >> 8) + t) >> 8;
-    }
-    out[i + 3] = a;
-  }
+  const out = new Uint8ClampedArray(image.data.length);
+  premultiplyInto(asClamped(image.data), out);
   return { width: image.width, height: image.height, data: out };
 }
 
 /** Premultiplied RGBa → RGBA, Pillow's `rgba2rgbA`: floor(255·c/a), clipped; a ∈ {0, 255} kept. */
 export function unpremultiplyAlpha(image: RgbaImage): RgbaImage {
   assertRaster(image, 4, 'image');
-  const src = image.data;
-  const out = new Uint8ClampedArray(src.length);
-  for (let i = 0; i < src.length; i += 4) {
-    const a = src[i + 3];
-    for (let b = 0; b < 3; b++) {
-      const c = src[i + b];
-      out[i + b] = a === 0 || a === 255 ? c : Math.min(255, Math.floor((255 * c) / a));
-    }
-    out[i + 3] = a;
-  }
+  const out = new Uint8ClampedArray(image.data.length);
+  unpremultiplyInto(asClamped(image.data), out);
   return { width: image.width, height: image.height, data: out };
+}
+
+/** A resize before it runs: its rows, and whether they are still premultiplied (RGBa). */
+export interface PlannedResize {
+  readonly rows: RowSource;
+  /** True when the rows are RGBa (every filter but nearest on RGBA) and need `rgba2rgbA`. */
+  readonly premultiplied: boolean;
+}
+
+/**
+ * `resize` up to, not including, the final RGBa → RGBA conversion, with the output rows computed
+ * on demand. For callers that consume the resized image once (formatHeatmap composites it) and can
+ * fuse that conversion into their own loop.
+ * @throws InvalidInputError as `resize`.
+ */
+export function planResize(image: RgbaImage, size: Size, filter: ResamplingFilter | number = 'bicubic', options: ResizeOptions = {}): PlannedResize {
+  return planChecked(image, 4, size, filter, options);
 }
 
 /**
@@ -371,11 +491,10 @@ export function unpremultiplyAlpha(image: RgbaImage): RgbaImage {
  * @throws InvalidInputError for a malformed image, size, box or an unknown filter.
  */
 export function resize(image: RgbaImage, size: Size, filter: ResamplingFilter | number = 'bicubic', options: ResizeOptions = {}): RgbaImage {
-  return resizeChecked(image, 4, size, filter, options, (f, run) => {
-    const premultiplied = f !== 'nearest';
-    const out = run(premultiplied ? premultiplyAlpha(image) : image);
-    return premultiplied ? unpremultiplyAlpha(out) : out;
-  });
+  const { rows, premultiplied } = planChecked(image, 4, size, filter, options);
+  const { data } = readAll(rows);
+  if (premultiplied) unpremultiplyInto(data, data);
+  return { width: rows.width, height: rows.height, data };
 }
 
 /**
@@ -383,28 +502,35 @@ export function resize(image: RgbaImage, size: Size, filter: ResamplingFilter | 
  * @throws InvalidInputError for a malformed image, size, box or an unknown filter.
  */
 export function resizeGray(image: GrayImage, size: Size, filter: ResamplingFilter | number = 'bicubic', options: ResizeOptions = {}): GrayImage {
-  return resizeChecked(image, 1, size, filter, options, (_f, run) => run(image));
+  const { rows } = planChecked(image, 1, size, filter, options);
+  return { width: rows.width, height: rows.height, data: readAll(rows).data };
 }
 
 /**
- * The validation and same-size shortcut both resizes share; `body` gets the resolved filter and
- * a `run(source)` that resamples a raster with the requested size and box.
+ * The validation, same-size shortcut and premultiplication both resizes share. The same-size
+ * shortcut reads the input as is (so the result is a copy, never the caller's buffer).
  */
-function resizeChecked<T extends { width: number; height: number; data: Uint8ClampedArray }>(
-  image: T,
+function planChecked(
+  image: { width: number; height: number; data: Uint8ClampedArray | Uint8Array },
   channels: 1 | 4,
   size: Size,
   filter: ResamplingFilter | number,
   options: ResizeOptions,
-  body: (f: ResamplingFilter, run: (source: T) => T) => T,
-): T {
+): PlannedResize {
   assertRaster(image, channels, 'image');
   checkSize(size);
   const f = resolveResamplingFilter(filter);
   const box = checkBox(options.box, image.width, image.height);
   const { width, height } = size;
+  const src: Raster = { width: image.width, height: image.height, channels, data: asClamped(image.data) };
   if (width === image.width && height === image.height && box[0] === 0 && box[1] === 0 && box[2] === width && box[3] === height) {
-    return { width, height, data: image.data.slice() } as T;
+    return { rows: rasterRows(src), premultiplied: false };
   }
-  return body(f, (source) => ({ width, height, data: resizeRaster({ ...source, data: asClamped(source.data), channels }, width, height, f, box).data }) as T);
+  const premultiplied = channels === 4 && f !== 'nearest';
+  let input = src;
+  if (premultiplied) {
+    input = { ...src, data: new Uint8ClampedArray(src.data.length) };
+    premultiplyInto(src.data, input.data);
+  }
+  return { rows: resizeRaster(input, width, height, f, box), premultiplied };
 }
