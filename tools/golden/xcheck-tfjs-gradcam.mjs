@@ -20,7 +20,8 @@
 //
 // Usage: node tools/golden/xcheck-tfjs-gradcam.mjs [--only toy|inception] [--images a.png,b.png] [--nsfwjs DIR]
 //                                                  [--fixtures DIR] [--native-avgpool-grad]
-// The inception check takes a few minutes (CPU backend).
+// The toy check takes a second; the inception check is slow on the CPU backend (about a minute per
+// mixed10 case, 5-15 minutes per mixed5/mixed2 case): run one process per image with --images.
 
 import fs from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InvalidInputError } from '@gradcam/core/errors';
 import { describe, expect, it } from 'vitest';
 import { diff, fromBase64, readFixture, type StoredImage, toImage } from './__fixtures__/fixtures';
 import { DEFAULT_MAX_PIXELS, decodeImage, encodePng, sniffImageFormat } from './codecs';
@@ -125,9 +126,9 @@ describe('EXIF orientation', () => {
     for (const fmt of ['jpeg', 'png']) {
       it(`${fmt} orientation ${o} matches ImageOps.exif_transpose`, () => {
         const c = orientation[`${fmt}${o}`];
-        const plain = decodeImage(bytesOf(c.file));
+        const plain = decodeImage(bytesOf(c.file), { applyExifOrientation: false });
         expect([plain.width, plain.height]).toEqual([c.decoded.width, c.decoded.height]);
-        const upright = decodeImage(bytesOf(c.file), { applyExifOrientation: true });
+        const upright = decodeImage(bytesOf(c.file)); // applied by default
         const s = diff(upright, toImage(c.upright as StoredImage));
         if (fmt === 'png') expect(s.max).toBe(0);
         else expect(s.max).toBeLessThanOrEqual(4);
@@ -182,4 +183,15 @@ describe('decodeImage never leaks raw exceptions', () => {
       }
     });
   }
+});
+
+describe('encodePng', () => {
+  it('writes RGBA and grayscale images that decode to the same pixels', () => {
+    const rgba = { width: 3, height: 2, data: new Uint8ClampedArray(Array.from({ length: 24 }, (_, i) => (i * 37) % 256)) };
+    expect(decodeImage(encodePng(rgba)).data).toEqual(rgba.data);
+    const gray = { width: 3, height: 2, data: new Uint8ClampedArray([0, 50, 100, 150, 200, 255]) };
+    const back = decodeImage(encodePng(gray));
+    expect(Array.from(back.data)).toEqual([0, 50, 100, 150, 200, 255].flatMap((v) => [v, v, v, 255]));
+    expect(() => encodePng({ width: 3, height: 2, data: new Uint8ClampedArray(7) })).toThrow(InvalidInputError);
+  });
 });

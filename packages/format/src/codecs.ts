@@ -4,6 +4,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { applyOrientation, jpegOrientation, pngOrientation } from './exif';
 import { assertRaster } from './resample';
+import type { GrayImage } from './types';
 
 /** Pillow's `Image.MAX_IMAGE_PIXELS`: the default decompression-bomb limit. */
 export const DEFAULT_MAX_PIXELS = 89_478_485;
@@ -17,8 +18,8 @@ export interface DecodeOptions {
   readonly maxPixels?: number;
   /**
    * Rotate/flip by the EXIF Orientation tag (JPEG APP1, PNG eXIf), like Pillow's
-   * `ImageOps.exif_transpose`. Default false: Pillow's `Image.open` and Keras' `load_img`
-   * ignore it, and matching them is the point of this package.
+   * `ImageOps.exif_transpose`. Default true, so phone photos come out upright; pass false for
+   * exactly what Pillow's `Image.open` and Keras' `load_img` see (they ignore the tag).
    */
   readonly applyExifOrientation?: boolean;
 }
@@ -206,11 +207,11 @@ export function decodeImage(bytes: Uint8Array | ArrayBuffer, options: DecodeOpti
   try {
     if (format === 'png') {
       const img = decodePng(data, maxPixels);
-      return options.applyExifOrientation ? applyOrientation(img, pngOrientation(data)) : img;
+      return (options.applyExifOrientation ?? true) ? applyOrientation(img, pngOrientation(data)) : img;
     }
     if (format === 'jpeg') {
       const img = decodeJpeg(data, maxPixels);
-      return options.applyExifOrientation ? applyOrientation(img, jpegOrientation(data)) : img;
+      return (options.applyExifOrientation ?? true) ? applyOrientation(img, jpegOrientation(data)) : img;
     }
   } catch (err) {
     if (GradcamError.isInstance(err)) throw err;
@@ -224,15 +225,20 @@ export function decodeImage(bytes: Uint8Array | ArrayBuffer, options: DecodeOpti
   );
 }
 
-/** Encodes an RGBA image as an 8-bit RGBA PNG. */
-export function encodePng(image: RgbaImage): Uint8Array {
-  assertRaster(image, 4, 'image');
+/**
+ * Encodes an image as an 8-bit PNG: an RgbaImage as RGBA (colour type 6), a GrayImage (one byte
+ * per pixel, e.g. heatmapToImage's output) as grayscale (colour type 0).
+ */
+export function encodePng(image: RgbaImage | GrayImage): Uint8Array {
+  const gray = image.data.length === image.width * image.height && image.width * image.height > 0;
+  assertRaster(image, gray ? 1 : 4, 'image');
   const { width, height, data } = image;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  const colorType = gray ? 0 : 6;
   const png = pngjs.PNG.sync.write({ width, height, data: toPngBuffer(bytes) } as unknown as pngjs.PNG, {
-    colorType: 6,
-    inputColorType: 6,
-    inputHasAlpha: true,
+    colorType,
+    inputColorType: colorType,
+    inputHasAlpha: !gray,
     bitDepth: 8,
   });
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
