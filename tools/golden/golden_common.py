@@ -23,10 +23,12 @@ import nsfw_gradcam as _ng  # noqa: E402  (sets the TF environment variables bef
 from nsfw_gradcam import (  # noqa: E402, F401  (re-exported)
     EPSILON,
     REPO,
+    case_record,
     dump_json,
     gradcam_eli5,
     load_export,
     load_image,
+    predict_top2,
     r7,
     to_input,
     weight_names,

@@ -103,12 +103,7 @@ def main():
         img.save(os.path.join(args.out, resized))
         assert np.array_equal(np.asarray(Image.open(os.path.join(args.out, resized)).convert("RGB")), np.asarray(img))
         x = gc.to_input(img)
-        probs = model(x, training=False).numpy()[0]
-        logits = model_logits(x, training=False).numpy()[0]
-        sm = np.exp(logits - logits.max())
-        sm /= sm.sum()
-        assert np.allclose(sm, probs, atol=1e-6), (sm, probs)
-        order = [int(i) for i in np.argsort(-probs, kind="stable")]
+        probs, logits, order = gc.predict_top2(model, model_logits, x)
         targets = order[:2]
         print(f"\n{file}: " + ", ".join(f"{CLASSES[i]}={probs[i]:.7g}" for i in order))
         print("  logits: " + ", ".join(f"{CLASSES[i]}={logits[i]:.6g}" for i in range(len(CLASSES))))
@@ -126,15 +121,7 @@ def main():
                         note = f" |heat - heat(float64 softmax grad)|max={d:.2g}"
                     print(f"  {name:8s} {'logits ' if use_logits else 'softmax'} {CLASSES[target]:8s} "
                           f"score={score:.7g} |dS/dA|={gnorm:.3e} rawMax={raw_max:.6g} {gc.heat_summary(heat)}{note}")
-                    cases.append({
-                        "layer": name,
-                        "target": target,
-                        "logits": use_logits,
-                        "score": gc.r7(score),
-                        "rawMax": gc.r7(raw_max),
-                        "gradNorm": gc.r7(gnorm),
-                        "heatmap": [[gc.r7(v) for v in row] for row in heat],
-                    })
+                    cases.append(gc.case_record(name, target, use_logits, score, raw_max, gnorm, heat))
         images.append({
             "file": file,
             "resized": resized,

@@ -224,6 +224,30 @@ def gradcam_eli5(grad_model, x, target):
     return float(score.numpy()), raw_max, heatmap, grad_norm, heatmap32
 
 
+def predict_top2(model, model_logits, x):
+    """Softmax output, logits (checked to agree through a softmax) and the two best classes."""
+    probs = model(x, training=False).numpy()[0]
+    logits = model_logits(x, training=False).numpy()[0]
+    sm = np.exp(logits - logits.max())
+    sm /= sm.sum()
+    assert np.allclose(sm, probs, atol=1e-6), (sm, probs)
+    order = [int(i) for i in np.argsort(-probs, kind="stable")]
+    return probs, logits, order
+
+
+def case_record(layer, target, use_logits, score, raw_max, gnorm, heat):
+    """One golden case as the fixtures store it, floats rounded to 7 significant digits."""
+    return {
+        "layer": layer,
+        "target": target,
+        "logits": use_logits,
+        "score": r7(score),
+        "rawMax": r7(raw_max),
+        "gradNorm": r7(gnorm),
+        "heatmap": [[r7(v) for v in row] for row in heat],
+    }
+
+
 def r7(v):
     """Round to 7 significant digits (JSON-friendly float)."""
     v = float(v)
@@ -290,12 +314,7 @@ def main():
         # The file on disk must decode back to exactly the pixels we fed the model.
         assert np.array_equal(np.asarray(Image.open(os.path.join(args.out, resized)).convert("RGB")), np.asarray(img))
         x = to_input(img)
-        probs = model(x, training=False).numpy()[0]
-        logits = model_logits(x, training=False).numpy()[0]
-        sm = np.exp(logits - logits.max())
-        sm /= sm.sum()
-        assert np.allclose(sm, probs, atol=1e-6), (sm, probs)
-        order = [int(i) for i in np.argsort(-probs, kind="stable")]
+        probs, logits, order = predict_top2(model, model_logits, x)
         targets = order[:2]
         print(f"\n{file}: " + ", ".join(f"{CLASSES[i]}={probs[i]:.6f}" for i in order))
         print("  logits: " + ", ".join(f"{CLASSES[i]}={logits[i]:.5f}" for i in range(len(CLASSES))))
@@ -313,15 +332,7 @@ def main():
                           f"heat[{heat.shape[0]}x{heat.shape[1]}] min={heat.min():.3g} "
                           f"minNonZero={(nz.min() if nz.size else 0):.3g} max={heat.max():.7f} "
                           f"zeros={int((heat == 0).sum())}")
-                    cases.append({
-                        "layer": name,
-                        "target": target,
-                        "logits": use_logits,
-                        "score": r7(score),
-                        "rawMax": r7(raw_max),
-                        "gradNorm": r7(gnorm),
-                        "heatmap": [[r7(v) for v in row] for row in heat],
-                    })
+                    cases.append(case_record(name, target, use_logits, score, raw_max, gnorm, heat))
         images.append({
             "file": file,
             "resized": resized,

@@ -247,15 +247,7 @@ def main():
                         score, raw_max, heat, gnorm, _, _ = gradcam(spec["forward"], m, x, layer, target, use_logits)
                         print(f"    {layer:12s} {'logits ' if use_logits else 'softmax'} t={target} score={score:.7g} "
                               f"|dS/dA|={gnorm:.3e} rawMax={raw_max:.6g} {gc.heat_summary(heat)}")
-                        cases.append({
-                            "layer": layer,
-                            "target": target,
-                            "logits": use_logits,
-                            "score": gc.r7(score),
-                            "rawMax": gc.r7(raw_max),
-                            "gradNorm": gc.r7(gnorm),
-                            "heatmap": [[gc.r7(v) for v in row] for row in heat],
-                        })
+                        cases.append(gc.case_record(layer, target, use_logits, score, raw_max, gnorm, heat))
             images.append({
                 "file": file,
                 "input": json_input(x),
