@@ -12,6 +12,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { differentiableCall } from './differentiable-layers.js';
+import { finalLayer, softmaxKind } from './final-softmax.js';
 import { runTargetGradients } from './target-gradients.js';
 
 /** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
@@ -123,23 +124,17 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /** Patches the output layer so the model returns logits; returns the undo. */
   #stripFinalSoftmax(): () => void {
-    // The output layer, looking inside a nested model that ends the network (a Sequential head).
-    let last = (this.#model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
-    for (let inner = last as unknown as Partial<LayersModel>; Array.isArray(inner.outputs); inner = last as unknown as Partial<LayersModel>) {
-      last = (inner.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
+    const last = finalLayer(this.#model) as unknown as LayerLike;
+    switch (softmaxKind(last)) {
+      case 'activation':
+        return patch(last, 'activation', identityActivation);
+      case 'layer':
+        return patch(last, 'call', ((inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs)) as LayerLike['call']);
+      default:
+        throw new InvalidInputError(
+          `logits: the last layer of ${this.name} ('${last.name}', ${last.getClassName()}) does not end in softmax, so its output is already the score; explain without logits.`,
+        );
     }
-    const kind = last.getClassName();
-    if (last.activation && last.activation.getClassName() === 'softmax') {
-      return patch(last, 'activation', identityActivation);
-    }
-    const isSoftmaxLayer =
-      kind === 'Softmax' || (kind === 'Activation' && (last as unknown as { activation: { getClassName(): string } }).activation?.getClassName() === 'softmax');
-    if (isSoftmaxLayer) {
-      return patch(last, 'call', ((inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs)) as LayerLike['call']);
-    }
-    throw new InvalidInputError(
-      `logits: the last layer of ${this.name} ('${last.name}', ${kind}) does not end in softmax, so its output is already the score; explain without logits.`,
-    );
   }
 
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {

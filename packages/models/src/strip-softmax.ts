@@ -1,46 +1,32 @@
 import { InvalidInputError } from '@gradcam/core';
 import { model as functionalModel, type LayersModel, layers as layerFactories, type SymbolicTensor } from '@tensorflow/tfjs-layers';
+import { isNestedModel, type OutputLayerLike, outputCall, softmaxKind } from './final-softmax.js';
 
-interface LayerLike {
-  name: string;
-  getClassName(): string;
+interface LayerLike extends OutputLayerLike {
   getConfig(): Record<string, unknown>;
   getWeights(): unknown[];
   setWeights(weights: unknown[]): void;
   apply(inputs: SymbolicTensor | SymbolicTensor[]): SymbolicTensor | SymbolicTensor[];
-  inboundNodes: { inputTensors: SymbolicTensor[] }[];
-  activation?: { getClassName(): string } | null;
-}
-
-/** The layer producing the model output, and the symbolic inputs of that call in this graph. */
-function outputCall(model: LayersModel): { last: LayerLike; input: SymbolicTensor[] } {
-  const output = model.outputs[0] as unknown as { sourceLayer: LayerLike; nodeIndex: number };
-  return { last: output.sourceLayer, input: output.sourceLayer.inboundNodes[output.nodeIndex].inputTensors };
-}
-
-function isModel(layer: unknown): layer is LayersModel {
-  return Array.isArray((layer as LayersModel).outputs) && Array.isArray((layer as LayersModel).layers);
 }
 
 /** The symbolic output of `model` with its final softmax made linear. */
 function linearOutput(model: LayersModel, rootName: string): SymbolicTensor {
   const { last, input } = outputCall(model);
-  if (isModel(last)) {
-    const inner = stripped(last, rootName);
-    return inner.apply(input.length === 1 ? input[0] : input) as SymbolicTensor;
-  }
+  const inputs = input.length === 1 ? input[0] : input;
+  if (isNestedModel(last)) return stripped(last, rootName).apply(inputs) as SymbolicTensor;
   const kind = last.getClassName();
-  if (kind === 'Softmax' || (kind === 'Activation' && last.activation?.getClassName() === 'softmax')) return input[0];
-  if (last.activation?.getClassName() !== 'softmax') {
+  const softmax = softmaxKind(last);
+  if (softmax === 'layer') return input[0];
+  if (softmax === undefined) {
     throw new InvalidInputError(
       `stripSoftmax: the last layer of ${rootName} ('${last.name}', ${kind}) has no softmax (activation '${last.activation?.getClassName() ?? 'none'}').`,
     );
   }
   const factory = (layerFactories as unknown as Record<string, (config: Record<string, unknown>) => LayerLike>)[kind.charAt(0).toLowerCase() + kind.slice(1)];
   if (!factory) throw new InvalidInputError(`stripSoftmax: cannot rebuild a ${kind} layer ('${last.name}').`);
-  const linear = factory({ ...last.getConfig(), activation: 'linear' });
-  const output = linear.apply(input.length === 1 ? input[0] : input) as SymbolicTensor;
-  linear.setWeights(last.getWeights());
+  const linear = factory({ ...(last as LayerLike).getConfig(), activation: 'linear' });
+  const output = linear.apply(inputs) as SymbolicTensor;
+  linear.setWeights((last as LayerLike).getWeights());
   return output;
 }
 
