@@ -9,13 +9,23 @@ import {
 } from '@gradcam/core';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend.js';
 import { isLoadedModel, type LoadedModel } from './load-model.js';
 
 /** Options of explainPrediction: ELI5's, with several targets allowed. */
 export type ExplainPredictionOptions = Omit<ExplainOptions, 'labels'>;
+
+/** What core's explain needs from a model argument: the model itself and, for a LoadedModel, its labels. */
+function unwrap(model: LoadedModel | LayersModel | GraphModel): { explainable: unknown; labels?: readonly string[] } {
+  return isLoadedModel(model) ? { explainable: model.explainable, labels: model.labels } : { explainable: model };
+}
+
+/** ELI5 rebuilds the image from the doc (array_to_img: min..max stretched to 0..255). */
+function imageOf(doc: tf.Tensor): RgbaImage | undefined {
+  return doc.rank === 3 || (doc.rank === 4 && doc.shape[0] === 1) ? arrayToImg(doc) : undefined;
+}
 
 /**
  * ELI5's `explain_prediction` for an image classifier: Grad-CAM for one preprocessed image
@@ -28,16 +38,14 @@ export async function explainPrediction(
   options: ExplainPredictionOptions = {},
 ): Promise<Explanation> {
   await ensureBackend();
-  const image: RgbaImage | undefined = options.image ?? (doc.rank === 3 || doc.rank === 4 ? arrayToImg(doc) : undefined);
-  if (isLoadedModel(model)) {
-    return explain(model.explainable, doc, { ...options, image, labels: model.labels });
-  }
-  return explain(model, doc, { ...options, image });
+  const { explainable, labels } = unwrap(model);
+  return explain(explainable, doc, { ...options, image: options.image ?? imageOf(doc), labels });
 }
 
 /**
  * Explains N preprocessed images (`docs` of shape [N, h, w, c], or a list), each with its own
- * default target unless `targets` is given. Images default to each doc via arrayToImg.
+ * default target unless `targets` is given. Without `images`, each image is rebuilt from its
+ * doc as explainPrediction does.
  */
 export async function explainBatch(
   model: LoadedModel | LayersModel | GraphModel,
@@ -45,9 +53,16 @@ export async function explainBatch(
   options: Omit<ExplainBatchOptions, 'labels'> = {},
 ): Promise<Explanation[]> {
   await ensureBackend();
-  const target = isLoadedModel(model) ? model.explainable : model;
-  const labels = isLoadedModel(model) ? { labels: model.labels } : {};
-  return explainEach(target, docs, { ...options, ...labels });
+  const { explainable, labels } = unwrap(model);
+  let images = options.images;
+  if (images === undefined && (Array.isArray(docs) || (docs as tf.Tensor).rank === 4)) {
+    const list = Array.isArray(docs) ? docs : tf.unstack(docs as tf.Tensor);
+    const rebuilt = list.map(imageOf);
+    if (list !== docs) tf.dispose(list);
+    // A doc of the wrong shape has no image; core's explainBatch then reports the shape itself.
+    images = rebuilt.every((image): image is RgbaImage => image !== undefined) ? rebuilt : undefined;
+  }
+  return explainEach(explainable, docs, { ...options, ...(images ? { images } : {}), labels });
 }
 
 /**

@@ -91,6 +91,8 @@ describe('the ELI5-shaped facade', () => {
     const batch = await explainBatch(model, tf.concat([doc, tf.zeros([1, 224, 224, 3])]));
     expect(batch).toHaveLength(2);
     expect(batch[0].targets[0].label).toBe(model.labels[batch[0].targets[0].target]);
+    // each image rebuilt from its doc, as explainPrediction does
+    expect(batch[0].image?.data).toEqual((await explainPrediction(model, doc)).image?.data);
   }, 60_000);
 
   it('names what is valid when a model id or a backend is unknown', async () => {
