@@ -80,7 +80,7 @@ async function explainFile(path: string, loaded: LoadedModel, options: ExplainCo
   const bytes = new Uint8Array(await readFile(path));
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
   const original = decodeImage(bytes);
-  const resized = await loadImg(bytes, { targetSize: [height, width] });
+  const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
   let expl: Explanation;
   try {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiffGroup, diff, fromBase64, readFixture, readFixtureBytes } from './__fixtures__/fixtures';
@@ -87,6 +88,16 @@ describe('loadImg inputs and errors', () => {
     expect(a.data).toEqual(c.data);
     expect([a.width, a.height]).toEqual([150, 100]);
     for (let i = 3; i < a.data.length; i += 4) expect(a.data[i]).toBe(255);
+  });
+
+  it('accepts an already decoded image, resizes it the same way and leaves it untouched', async () => {
+    const decoded = decodeImage(new Uint8Array(readFileSync(png.pathname)));
+    decoded.data[3] = 7; // a translucent pixel: convert('RGB') must make the copy opaque, not the original
+    const before = Uint8ClampedArray.from(decoded.data);
+    const fromImage = await loadImg(decoded, { targetSize: [224, 224] });
+    const fromPath = await loadImg(png.pathname, { targetSize: [224, 224] });
+    expect(fromImage.data).toEqual(fromPath.data);
+    expect(decoded.data).toEqual(before);
   });
 
   it('keeps the decoded size without targetSize or when it already matches', async () => {

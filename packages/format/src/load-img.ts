@@ -13,14 +13,18 @@ export interface LoadImgOptions extends DecodeOptions {
   readonly keepAspectRatio?: boolean;
 }
 
-/** What `loadImg` reads: a file path or URL, or the encoded bytes themselves. */
-export type ImageSource = string | URL | Uint8Array | ArrayBuffer;
+/** What `loadImg` reads: a file path or URL, the encoded bytes, or an image already decoded. */
+export type ImageSource = string | URL | Uint8Array | ArrayBuffer | RgbaImage;
+
+function isDecoded(source: ImageSource): source is RgbaImage {
+  return typeof source === 'object' && 'data' in source && 'width' in source;
+}
 
 // A computed specifier keeps bundlers from trying to resolve a Node built-in for browsers.
 const FS_MODULE = 'node:fs/promises';
 
 // `name` is set for paths and URLs, so errors can say which file failed.
-async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; name?: string }> {
+async function readSource(source: Exclude<ImageSource, RgbaImage>): Promise<{ bytes: Uint8Array; name?: string }> {
   if (source instanceof Uint8Array) return { bytes: source };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
   const isUrl = source instanceof URL;
@@ -70,25 +74,32 @@ function aspectCropBox(width: number, height: number, targetW: number, targetH: 
   return [x0, y0, x0 + cropW, y0 + cropH];
 }
 
-/**
- * Keras' `load_img(path, target_size, interpolation)`: decode, `convert('RGB')` (alpha set to
- * 255, colour kept), then Pillow's resize to [height, width] when the size differs.
- * @throws DecodeError for unreadable files (naming the path) or undecodable data;
- * InvalidInputError for bad options.
- */
-export async function loadImg(source: ImageSource, options: LoadImgOptions = {}): Promise<RgbaImage> {
-  const target = options.targetSize === undefined ? undefined : checkTargetSize(options.targetSize);
-  const filter = resolveResamplingFilter(options.interpolation ?? 'nearest');
+async function decodeSource(source: Exclude<ImageSource, RgbaImage>, options: LoadImgOptions): Promise<RgbaImage> {
   const { bytes, name } = await readSource(source);
-  let img: RgbaImage;
   try {
-    img = decodeImage(bytes, options);
+    return decodeImage(bytes, options);
   } catch (err) {
     if (err instanceof DecodeError && name !== undefined) {
       throw new DecodeError(`${err.message.replace(/\.$/, '')} (file '${name}').`, { cause: err });
     }
     throw err;
   }
+}
+
+/**
+ * Keras' `load_img(path, target_size, interpolation)`: decode, `convert('RGB')` (alpha set to
+ * 255, colour kept), then Pillow's resize to [height, width] when the size differs. An already
+ * decoded RgbaImage skips the decoding (and is not modified), so a caller that needs both the
+ * original and the model input decodes once.
+ * @throws DecodeError for unreadable files (naming the path) or undecodable data;
+ * InvalidInputError for bad options.
+ */
+export async function loadImg(source: ImageSource, options: LoadImgOptions = {}): Promise<RgbaImage> {
+  const target = options.targetSize === undefined ? undefined : checkTargetSize(options.targetSize);
+  const filter = resolveResamplingFilter(options.interpolation ?? 'nearest');
+  const img = isDecoded(source)
+    ? { width: source.width, height: source.height, data: Uint8ClampedArray.from(source.data) }
+    : await decodeSource(source, options);
   const rgb = img.data;
   for (let i = 3; i < rgb.length; i += 4) rgb[i] = 255;
   if (!target) return img;
