@@ -1,2 +1,7 @@
+import { registerWasmGradientKernels } from './gradient-kernels.js';
+
+registerWasmGradientKernels();
+
 export { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-export { useWasmBackend, wasmFilesDirectory } from './wasm-backend.js';
+export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS } from './gradient-kernels.js';
+export { useWasmBackend, wasmFeatures, wasmFilesDirectory } from './wasm-backend.js';

@@ -1,5 +1,6 @@
 import { activateBackend } from '@gradcam/core';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
@@ -24,4 +25,24 @@ export async function useWasmBackend(): Promise<'wasm'> {
   const directory = await wasmFilesDirectory();
   if (directory !== undefined) setWasmPaths(directory);
   return activateBackend('wasm', 'Is WebAssembly available here?');
+}
+
+/** What the wasm backend can use here. */
+export interface WasmFeatures {
+  /** WebAssembly SIMD (the -simd binary): Node 16+ and current browsers. */
+  readonly simd: boolean;
+  /**
+   * Multithreading (the -threaded-simd binary): browsers with cross-origin isolation
+   * (COOP/COEP headers) only; tfjs-backend-wasm 4.22 never uses threads in Node.
+   */
+  readonly threads: boolean;
+  /** Threads the active wasm backend runs with (1 without multithreading). */
+  readonly threadsCount: number;
+}
+
+/** Reports SIMD and threads support; tfjs picks the best binary on its own from these flags. */
+export async function wasmFeatures(): Promise<WasmFeatures> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  return { simd, threads, threadsCount: tf.getBackend() === 'wasm' ? getThreadsCount() : 1 };
 }

@@ -13,8 +13,8 @@ async function docOf(model: LoadedModel, image: GoldenImage): Promise<tf.Tensor4
 }
 
 // GRADCAM_SKIP_TFJS_NODE=1 (documented, never set by CI) leaves the tensorflow backend out.
-// wasm lacks the depthwise-convolution gradient kernels inner layers need (issue 5).
-const backends: BackendName[] = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? ['cpu'] : ['cpu', 'tensorflow'];
+// wasm runs the inner layers through @gradcam/backend-wasm's gradient kernels.
+const backends: BackendName[] = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? ['cpu', 'wasm'] : ['cpu', 'wasm', 'tensorflow'];
 const LAYERS = ['out_relu', 'Conv_1', 'block_16_project', 'block_9_expand', 'block_2_expand'];
 
 describe.each(backends)('MobileNetV2 at every layer equals TensorFlow GradientTape — backend %s', (backend) => {

@@ -1,0 +1,95 @@
+// tfjs-core registers its gradient functions through tfjs-layers' import of them.
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useWasmBackend, WASM_GRADIENT_KERNELS } from './index.js';
+
+/** Runs `f` on a backend and returns its results as plain arrays. */
+async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const outputs = tf.tidy(f);
+  const values = outputs.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(outputs);
+  expect(tf.memory().numTensors).toBe(before);
+  return values;
+}
+
+function wave(shape: number[], phase: number): tf.Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(
+    Array.from({ length: size }, (_, i) => Math.sin(i * 0.37 + phase)),
+    shape,
+  );
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+/** The same computation on wasm and cpu must agree. */
+async function agree(f: () => tf.Tensor[]): Promise<void> {
+  const [cpu, wasm] = [await on('cpu', f), await on('wasm', f)];
+  expect(wasm.length).toBe(cpu.length);
+  for (let i = 0; i < cpu.length; i++) {
+    expect(Math.max(...cpu[i].map(Math.abs))).toBeGreaterThan(0);
+    expect(maxAbsDiff(wasm[i], cpu[i])).toBeLessThan(1e-4);
+  }
+}
+
+describe('gradient kernels tfjs-backend-wasm lacks', () => {
+  beforeAll(async () => {
+    await useWasmBackend();
+  });
+
+  it('are registered for wasm on import', () => {
+    for (const name of WASM_GRADIENT_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+  });
+
+  it('conv2d: gradients w.r.t. input and filter (strided, same and valid padding) match cpu', async () => {
+    for (const [stride, pad] of [
+      [1, 'same'],
+      [2, 'same'],
+      [2, 'valid'],
+    ] as const) {
+      await agree(() => {
+        const x = wave([2, 9, 7, 3], 0.1) as tf.Tensor4D;
+        const w = wave([3, 3, 3, 4], 0.7) as tf.Tensor4D;
+        const loss = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(a, b, stride, pad)));
+        return tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)([x, w]);
+      });
+    }
+  });
+
+  it('depthwiseConv2d: gradients w.r.t. input and filter match cpu, with a channel multiplier', async () => {
+    for (const [stride, pad, multiplier] of [
+      [1, 'same', 1],
+      [2, 'same', 1],
+      [1, 'valid', 2],
+    ] as const) {
+      await agree(() => {
+        const x = wave([2, 8, 8, 3], 0.3) as tf.Tensor4D;
+        const w = wave([3, 3, 3, multiplier], 1.1) as tf.Tensor4D;
+        const loss = (a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.depthwiseConv2d(a, b, stride, pad)));
+        return tf.grads(loss as (...args: tf.Tensor[]) => tf.Tensor)([x, w]);
+      });
+    }
+  });
+
+  it('unsortedSegmentSum (and the gather gradient built on it) match cpu', async () => {
+    await agree(() => {
+      const x = wave([6, 4], 0.5);
+      const sums = tf.unsortedSegmentSum(x, tf.tensor1d([0, 2, 0, 1, 2, 2], 'int32'), 3);
+      const gatherGrad = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.gather(a, tf.tensor1d([1, 1, 5, 0], 'int32')))))(x);
+      return [sums, gatherGrad];
+    });
+  });
+
+  it('a registration twice is harmless', async () => {
+    const { registerWasmGradientKernels } = await import('./gradient-kernels.js');
+    expect(() => registerWasmGradientKernels()).not.toThrow();
+  });
+});

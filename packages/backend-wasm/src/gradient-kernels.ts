@@ -1,0 +1,65 @@
+import '@tensorflow/tfjs-backend-cpu';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The gradient kernels tfjs-backend-wasm 4.22 does not have. Without them the backward pass
+ * through a (depthwise) convolution or a gather throws "Kernel … not registered for backend
+ * 'wasm'", so only layers after the last convolution could be explained on wasm.
+ */
+export const WASM_GRADIENT_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'UnsortedSegmentSum',
+] as const;
+
+type CpuBackend = tf.KernelBackend & { disposeData(dataId: object): boolean };
+
+/**
+ * A wasm kernel that runs the cpu backend's kernel of the same name: inputs are read from the
+ * wasm heap, computed by tfjs-backend-cpu, and the result is written to a new wasm tensor. These
+ * kernels cost about as much as the forward op they differentiate (one pass over the input), so
+ * the copies are cheap next to the convolutions wasm runs natively.
+ */
+function delegateToCpu(kernelName: string): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const wasm = backend as BackendWasm;
+      const cpu = tf.engine().findBackend('cpu') as CpuBackend | null;
+      const cpuKernel = tf.getKernel(kernelName, 'cpu');
+      if (!cpu || !cpuKernel) throw new Error(`The cpu backend (with kernel ${kernelName}) is needed by the wasm fallback and is not registered.`);
+      const cpuInputs: Record<string, tf.TensorInfo> = {};
+      for (const [name, info] of Object.entries(inputs)) {
+        if (!info) continue;
+        cpuInputs[name] = { dataId: cpu.write(wasm.readSync(info.dataId), info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
+      }
+      let result: tf.TensorInfo | tf.TensorInfo[] | undefined;
+      try {
+        result = cpuKernel.kernelFunc({ inputs: cpuInputs, attrs, backend: cpu }) as tf.TensorInfo | tf.TensorInfo[];
+        const outputs = Array.isArray(result) ? result : [result];
+        const copies = outputs.map((out) => {
+          const copy = wasm.makeOutput(out.shape, out.dtype);
+          wasm.typedArrayFromHeap(copy).set(cpu.readSync(out.dataId) as tf.TypedArray);
+          return copy;
+        });
+        return Array.isArray(result) ? copies : copies[0];
+      } finally {
+        for (const info of Object.values(cpuInputs)) cpu.disposeData(info.dataId);
+        for (const out of result === undefined ? [] : Array.isArray(result) ? result : [result]) cpu.disposeData(out.dataId);
+      }
+    },
+  };
+}
+
+/**
+ * Registers the missing gradient kernels for 'wasm' (idempotent). Called when this package is
+ * imported, so every layer of a model can be explained on wasm.
+ */
+export function registerWasmGradientKernels(): void {
+  for (const name of WASM_GRADIENT_KERNELS) {
+    if (tf.getKernel(name, 'wasm') === undefined) tf.registerKernel(delegateToCpu(name));
+  }
+}
