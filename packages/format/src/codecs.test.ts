@@ -120,6 +120,42 @@ describe('JPEG decoding (jpeg-js vs libjpeg-turbo)', () => {
   });
 });
 
+describe('decodeImage with a JPEG decoder of the caller (jpegDecoder)', () => {
+  const jpg = bytesOf(orientation.jpeg6.file);
+
+  it('uses it for the pixels and still applies the EXIF orientation', () => {
+    const seen: number[] = [];
+    const native = (bytes: Uint8Array) => {
+      seen.push(bytes.length);
+      return decodeImage(bytes, { applyExifOrientation: false });
+    };
+    const img = decodeImage(jpg, { jpegDecoder: native });
+    expect(seen).toEqual([jpg.length]);
+    expect(img).toEqual(decodeImage(jpg));
+    expect([img.width, img.height]).toEqual([16, 24]); // orientation 6 turns the 24×16 frame
+  });
+
+  it('keeps the size limit and the truncation check before calling it', () => {
+    const never = () => {
+      throw new Error('must not be called');
+    };
+    expect(() => decodeImage(jpg, { jpegDecoder: never, maxPixels: 100 })).toThrowError(/exceeds the limit of 100/);
+    expect(() => decodeImage(jpg.subarray(0, jpg.length - 40), { jpegDecoder: never })).toThrowError(/truncated/);
+  });
+
+  it('turns its failures and wrong sizes into DecodeErrors', () => {
+    expect(() =>
+      decodeImage(jpg, {
+        jpegDecoder: () => {
+          throw new Error('bad Huffman code');
+        },
+      }),
+    ).toThrowError(expect.objectContaining({ code: 'DECODE', message: 'Cannot decode JPEG: bad Huffman code.' }));
+    const tiny = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
+    expect(() => decodeImage(jpg, { jpegDecoder: () => tiny })).toThrowError(/returned 1×1 pixels for a 24×16 frame/);
+  });
+});
+
 describe('EXIF orientation', () => {
   for (let o = 1; o <= 8; o++) {
     // PNG is lossless, so the transposition itself is checked exactly; JPEG checks the APP1 parsing.

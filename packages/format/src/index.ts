@@ -4,6 +4,7 @@ export {
   decodeImage,
   encodePng,
   type ImageFormat,
+  type JpegDecoder,
   sniffImageFormat,
 } from './codecs';
 export {
