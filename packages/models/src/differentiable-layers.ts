@@ -48,19 +48,21 @@ function isSameAvgPool(layer: unknown): layer is AvgPoolLike {
   return l.getClassName?.() === 'AveragePooling2D' && l.padding === 'same' && l.dataFormat === 'channelsLast';
 }
 
-function isPartialBatchNorm(layer: unknown): layer is BatchNormLike {
+function isChannelsLastBatchNorm(layer: unknown): layer is BatchNormLike {
   const l = layer as BatchNormLike;
-  return l.getClassName?.() === 'BatchNormalization' && (l.axis === -1 || l.axis === 3) && (!l.scale || !l.center) && l.movingMean !== undefined;
+  return l.getClassName?.() === 'BatchNormalization' && (l.axis === -1 || l.axis === 3) && l.movingMean !== undefined;
 }
 
 /**
  * A replacement for a layer's `call` during a Grad-CAM pass, where tfjs-layers' own is slow or
- * wrong to differentiate; undefined where the layer's own is fine. Inference only.
+ * wrong to differentiate; undefined where the layer's own is fine. Inference only. Tensors it
+ * makes to reuse across calls go into `owned`, for the caller to dispose after the pass.
  */
-export function differentiableCall(layer: unknown): Call | undefined {
-  if (isPlainConv2D(layer)) return unfusedConv2DCall(layer);
-  if (isPartialBatchNorm(layer)) return batchNormInferenceCall(layer);
+export function differentiableCall(layer: unknown, owned: tf.Tensor[]): Call | undefined {
+  if (isPlainConv2D(layer)) return unfusedConv2DCall(layer, owned);
+  if (isChannelsLastBatchNorm(layer)) return batchNormInferenceCall(layer);
   if (isSameAvgPool(layer)) return sameAvgPoolCall(layer);
+  if (isStrideOneDepthwise(layer)) return depthwiseCall(layer, owned);
   return undefined;
 }
 
@@ -88,9 +90,12 @@ function sameAvgPoolCall(layer: AvgPoolLike): Call {
 }
 
 /**
- * BatchNormalization without a scale or an offset (InceptionV3 has `scale: false`), written as
- * (x − mean) · rsqrt(variance + ε) · γ + β with plain ops. tf.batchNorm saves its missing γ for
- * the backward pass and then fails ("Cannot read properties of undefined") on every backend.
+ * BatchNormalization at inference, written as (x − mean) · rsqrt(variance + ε) · γ + β with
+ * plain ops, whose gradient with respect to x is one broadcast multiplication. tf.batchNorm's
+ * gradient tiles rsqrt(variance) to the full activation shape first (a third of wasm's
+ * inner-layer backward time), and, without a scale or an offset (InceptionV3 has
+ * `scale: false`), saves the missing γ for the backward pass and then fails ("Cannot read
+ * properties of undefined") on every backend.
  */
 function batchNormInferenceCall(layer: BatchNormLike): Call {
   return (inputs) => {
@@ -103,22 +108,103 @@ function batchNormInferenceCall(layer: BatchNormLike): Call {
 }
 
 /**
+ * Stride 1, no dilation, and 'same' padding with an odd kernel (or any 1×1): the input gradient
+ * is then itself a stride-1 'same' convolution of dy with the spatially flipped kernel.
+ */
+function isStrideOneSame(kernel: tf.Tensor, strides: number[], padding: string, dilations: number[]): boolean {
+  const [kh, kw] = kernel.shape;
+  const unit = strides.every((s) => s === 1) && dilations.every((d) => d === 1);
+  return unit && ((kh === 1 && kw === 1) || (padding === 'same' && kh % 2 === 1 && kw % 2 === 1));
+}
+
+/**
+ * Runs `forward(x)` with `backward(dy)` as its gradient with respect to x. The kernels are
+ * constants here: Grad-CAM never needs their gradients.
+ */
+function withInputGradient(x: tf.Tensor, forward: (x: tf.Tensor4D) => tf.Tensor, backward: (dy: tf.Tensor4D) => tf.Tensor): tf.Tensor {
+  const f = (input: tf.Tensor) => ({ value: forward(input as tf.Tensor4D), gradFunc: (dy: tf.Tensor) => backward(dy as tf.Tensor4D) });
+  return tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0])(x);
+}
+
+/**
+ * The kernel a stride-1 'same' input gradient convolves with: spatially flipped, input and
+ * output channels swapped (depthwise: flipped only). Made once per Grad-CAM pass and kept in
+ * `owned`, which the caller disposes when the pass ends.
+ */
+function lazyFlippedKernel(kernel: () => tf.Tensor, depthwise: boolean, owned: tf.Tensor[]): () => tf.Tensor4D {
+  let flipped: tf.Tensor4D | undefined;
+  return () => {
+    if (!flipped) {
+      flipped = tf.tidy(() => {
+        const k = kernel();
+        const swapped = depthwise ? k : tf.transpose(k, [0, 1, 3, 2]);
+        return (k.shape[0] === 1 && k.shape[1] === 1 ? swapped : tf.reverse(swapped, [0, 1])) as tf.Tensor4D;
+      });
+      owned.push(tf.keep(flipped));
+    }
+    return flipped;
+  };
+}
+
+/**
  * A Conv2D forward pass from unfused ops (conv2d, add, activation). tfjs-layers always runs
  * Conv2D as tf.fused.conv2d, whose gradient also computes the kernel and bias gradients —
  * Grad-CAM needs neither, and on the cpu backend they make an inner-layer backward pass take
- * tens of seconds instead of one or two. The unfused ops' gradients are computed only for
- * inputs on the path to the explained layer.
+ * tens of seconds instead of one or two. For stride-1 'same' kernels (MobileNet's 1×1
+ * expansions and projections) the input gradient is computed as a forward convolution with the
+ * flipped, transposed kernel: the same numbers as Conv2DBackpropInput, but through the fast
+ * forward kernels (XNNPACK on wasm) instead of wasm's naive backprop loop.
  */
-function unfusedConv2DCall(layer: Conv2DLike): Call {
+function unfusedConv2DCall(layer: Conv2DLike, owned: tf.Tensor[]): Call {
+  const flipped = lazyFlippedKernel(() => layer.kernel.read(), false, owned);
   return (inputs) => {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    let y: tf.Tensor = tf.conv2d(
+    const kernel = layer.kernel.read() as tf.Tensor4D;
+    const strides = layer.strides as [number, number];
+    const padding = layer.padding as 'same' | 'valid';
+    const dilations = layer.dilationRate as [number, number];
+    const conv = (t: tf.Tensor4D) => tf.conv2d(t, kernel, strides, padding, 'NHWC', dilations);
+    let y = isStrideOneSame(kernel, strides, padding, dilations) ? withInputGradient(x, conv, (dy) => tf.conv2d(dy, flipped(), 1, 'same')) : conv(x);
+    if (layer.useBias && layer.bias) y = tf.add(y, layer.bias.read());
+    return layer.activation ? layer.activation.apply(y) : y;
+  };
+}
+
+/** The DepthwiseConv2D fields of a tfjs-layers layer that its forward pass uses. */
+interface DepthwiseLike {
+  getClassName(): string;
+  depthwiseKernel: { read(): tf.Tensor };
+  bias: { read(): tf.Tensor } | null;
+  useBias: boolean;
+  strides: number[];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number[];
+  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+}
+
+function isStrideOneDepthwise(layer: unknown): layer is DepthwiseLike {
+  const l = layer as DepthwiseLike;
+  if (l.getClassName?.() !== 'DepthwiseConv2D' || l.dataFormat !== 'channelsLast' || l.depthwiseKernel === undefined) return false;
+  const kernel = l.depthwiseKernel.read();
+  return kernel.shape[3] === 1 && isStrideOneSame(kernel, l.strides, l.padding, l.dilationRate);
+}
+
+/**
+ * DepthwiseConv2D (channel multiplier 1, stride 1, 'same'), whose input gradient is a
+ * depthwise convolution of dy with the flipped kernel — a forward kernel every backend runs
+ * natively, where DepthwiseConv2dNativeBackpropInput is missing on wasm (filled in by
+ * @gradcam/backend-wasm through the cpu kernel, ten times slower).
+ */
+function depthwiseCall(layer: DepthwiseLike, owned: tf.Tensor[]): Call {
+  const flipped = lazyFlippedKernel(() => layer.depthwiseKernel.read(), true, owned);
+  return (inputs) => {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const kernel = layer.depthwiseKernel.read() as tf.Tensor4D;
+    let y = withInputGradient(
       x,
-      layer.kernel.read() as tf.Tensor4D,
-      layer.strides as [number, number],
-      layer.padding as 'same' | 'valid',
-      'NHWC',
-      layer.dilationRate as [number, number],
+      (t) => tf.depthwiseConv2d(t, kernel, 1, 'same'),
+      (dy) => tf.depthwiseConv2d(dy, flipped(), 1, 'same'),
     );
     if (layer.useBias && layer.bias) y = tf.add(y, layer.bias.read());
     return layer.activation ? layer.activation.apply(y) : y;

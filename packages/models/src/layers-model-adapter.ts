@@ -25,6 +25,24 @@ interface LayerLike {
   activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } | null;
 }
 
+/**
+ * A second tensor on the same data, made without running a kernel: no copy, and nothing for
+ * the gradient tape to record (tf.reshape or tf.clone would be recorded, and the tape saves a
+ * copy of each recorded op's input). Falls back to tf.reshape on a backend without incRef.
+ */
+function alias(t: tf.Tensor): tf.Tensor {
+  const engine = tf.engine() as unknown as {
+    backend: { incRef?(dataId: object): void };
+    makeTensorFromTensorInfo?(info: tf.TensorInfo): tf.Tensor;
+  };
+  if (typeof engine.backend.incRef !== 'function' || typeof engine.makeTensorFromTensorInfo !== 'function') return tf.reshape(t, t.shape);
+  engine.backend.incRef(t.dataId);
+  return engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+}
+
+/** Thrown by the chosen layer to end the prefix pass early; never escapes the adapter. */
+const PREFIX_DONE = Symbol('prefix done');
+
 const identityActivation = { getClassName: () => 'linear', apply: (x: tf.Tensor) => x };
 
 /** True for a tfjs-layers LayersModel (duck-typed, so a second copy of tfjs-layers works too). */
@@ -137,14 +155,60 @@ export class LayersModelAdapter implements ExplainableModel {
     }
   }
 
+  /**
+   * Runs the model up to the chosen layer (index in #flat) as predict does — tfjs-layers' fused
+   * kernels, no gradient tape — and keeps each layer's output on the way. Undefined when the
+   * shortcut does not apply (a layer called twice, or the chosen layer never reached).
+   */
+  #runPrefix(doc: tf.Tensor4D, index: number): Map<LayerLike, tf.Tensor> | undefined {
+    const cache = new Map<LayerLike, tf.Tensor>();
+    let reused = false;
+    const chosen = this.#flat[index].layer;
+    const undos = this.#flat.slice(0, index + 1).map(({ layer }) => {
+      const original = layer.call;
+      return patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
+        const out = original.call(this, inputs, kwargs);
+        if (!Array.isArray(out)) {
+          if (cache.has(layer)) reused = true;
+          // A second handle on the same data: tfjs-layers' executor disposes intermediate
+          // outputs explicitly, kept or not.
+          else cache.set(layer, tf.keep(alias(out)));
+        }
+        if (layer === chosen) throw PREFIX_DONE;
+        return out;
+      } as LayerLike['call']);
+    });
+    try {
+      tf.tidy(() => {
+        this.#model.apply(doc, { training: false });
+      });
+    } catch (error) {
+      if (error !== PREFIX_DONE) {
+        tf.dispose([...cache.values()]);
+        throw error;
+      }
+    } finally {
+      for (const undo of undos) undo();
+    }
+    if (reused || !cache.has(chosen)) {
+      tf.dispose([...cache.values()]);
+      return undefined;
+    }
+    return cache;
+  }
+
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
     const layer = this.#flat[info.index]?.layer;
     if (layer === undefined || this.#flat[info.index].path !== info.name)
       throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
     const model = this.#model;
+    const flat = this.#flat;
+    const prefix = this.#runPrefix(doc, info.index);
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    const undoCalls = this.#flat.flatMap(({ layer: l }) => {
-      const call = differentiableCall(l);
+    // Only layers after the chosen one are differentiated; the ones before stay fused and fast.
+    const owned: tf.Tensor[] = [];
+    const undoCalls = flat.slice(info.index + 1).flatMap(({ layer: l }) => {
+      const call = differentiableCall(l, owned);
       return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
     });
     try {
@@ -152,17 +216,28 @@ export class LayersModelAdapter implements ExplainableModel {
         doc,
         options,
         (x, delta, keepActivations) => {
+          // The tiled-input retry (batch = targets) cannot reuse batch-1 outputs.
+          const cached = x.shape[0] === 1 ? prefix : undefined;
+          const undos = cached
+            ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
+                const out = cached.get(l);
+                return out ? [patch(l, 'call', (() => alias(out)) as LayerLike['call'])] : [];
+              })
+            : [];
           const original = layer.call;
-          const undo = patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
-            const out = original.call(this, inputs, kwargs);
-            if (Array.isArray(out)) throw new NotDifferentiableError(`Layer '${info.name}' has several outputs; choose a layer with one output.`);
-            keepActivations(out as tf.Tensor4D);
-            return tf.add(out, delta);
-          } as LayerLike['call']);
+          undos.push(
+            patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
+              const hit = cached?.get(layer);
+              const out = hit ? alias(hit) : original.call(this, inputs, kwargs);
+              if (Array.isArray(out)) throw new NotDifferentiableError(`Layer '${info.name}' has several outputs; choose a layer with one output.`);
+              keepActivations(out as tf.Tensor4D);
+              return tf.add(out, delta);
+            } as LayerLike['call']),
+          );
           try {
             return model.apply(x, { training: false }) as tf.Tensor2D;
           } finally {
-            undo();
+            for (const undo of undos.reverse()) undo();
           }
         },
         info.outputShape,
@@ -170,6 +245,8 @@ export class LayersModelAdapter implements ExplainableModel {
     } finally {
       for (const undo of undoCalls) undo();
       undoSoftmax();
+      tf.dispose(owned);
+      if (prefix) tf.dispose([...prefix.values()]);
     }
   }
 }
