@@ -2,6 +2,8 @@ import { GradcamError } from '@gradcam/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
 import { explainCommand } from './explain-command.js';
+import { layersCommand } from './layers-command.js';
+import { modelsCommand } from './models-command.js';
 import { USAGE_ERROR, UsageError } from './options.js';
 
 /**
@@ -30,7 +32,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         '',
       ].join('\n'),
     );
-  for (const command of [explainCommand(io, setExitCode)]) {
+  for (const command of [explainCommand(io, setExitCode), layersCommand(io), modelsCommand(io)]) {
     program.addCommand(command);
   }
   // Every command reports usage errors through the same path, and copies the output settings.

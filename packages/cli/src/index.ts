@@ -9,3 +9,5 @@ export {
   runExplain,
   type TargetReport,
 } from './explain-command.js';
+export { type LayerReport, type LayersCommandOptions, runLayers } from './layers-command.js';
+export { type ModelsCommandOptions, runModels } from './models-command.js';
