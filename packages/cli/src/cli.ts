@@ -1,6 +1,7 @@
 import { GradcamError } from '@gradcam/core';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
+import { compareCommand } from './compare-command.js';
 import { explainCommand } from './explain-command.js';
 import { layersCommand } from './layers-command.js';
 import { modelsCommand } from './models-command.js';
@@ -32,7 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         '',
       ].join('\n'),
     );
-  for (const command of [explainCommand(io, setExitCode), layersCommand(io), modelsCommand(io)]) {
+  for (const command of [explainCommand(io, setExitCode), layersCommand(io), modelsCommand(io), compareCommand(io, setExitCode)]) {
     program.addCommand(command);
   }
   // Every command reports usage errors through the same path, and copies the output settings.

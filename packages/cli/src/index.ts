@@ -1,5 +1,6 @@
 export { runCli } from './cli.js';
 export { type CliIo, processIo } from './cli-io.js';
+export { type CompareCommandOptions, runCompare } from './compare-command.js';
 export {
   type ExplainCommandOptions,
   type ExplainReport,
@@ -11,3 +12,4 @@ export {
 } from './explain-command.js';
 export { type LayerReport, type LayersCommandOptions, runLayers } from './layers-command.js';
 export { type ModelsCommandOptions, runModels } from './models-command.js';
+export { type MontageOptions, type MontagePanel, montage } from './montage.js';
