@@ -23,7 +23,7 @@ import {
 import { AtomicWriter } from './atomic-write.js';
 import type { CliIo } from './cli-io.js';
 import { type MontagePanel, montage } from './montage.js';
-import { addBackendOption, alphaLimitOption, collect, integerOption, UsageError } from './options.js';
+import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOption, UsageError } from './options.js';
 
 /** Parsed options of `gradcam compare`. */
 export interface CompareCommandOptions {
@@ -32,7 +32,7 @@ export interface CompareCommandOptions {
   readonly target?: number;
   readonly logits: boolean;
   readonly colormap: string;
-  readonly alphaLimit: number | null;
+  readonly alphaLimit: number | 'none';
   readonly resample: string;
   readonly backend: string;
   /** Output PNG; default `<image name>-compare.png` in the current directory. */
@@ -55,7 +55,7 @@ async function panelFor(loaded: LoadedModel, original: RgbaImage, options: Compa
     const image = formatAsImage(expl, {
       target: t.target,
       colormap: options.colormap as Colormap,
-      alphaLimit: options.alphaLimit,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
       resamplingFilter: options.resample as ResamplingFilter,
     });
     const score = options.logits ? `logit ${t.score.toFixed(2)}, p ${(t.proba ?? Number.NaN).toFixed(3)}` : t.score.toFixed(3);

@@ -25,7 +25,7 @@ import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { expandInputs, outputStems } from './inputs.js';
-import { addBackendOption, addModelOption, alphaLimitOption, collect, integerOption, UsageError } from './options.js';
+import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption, UsageError } from './options.js';
 import { createProgress } from './progress.js';
 
 /** Version of the JSON report format; bumped only on an incompatible change (fields are only ever added). */
@@ -41,7 +41,7 @@ export interface ExplainCommandOptions {
   readonly logits: boolean;
   readonly method: string;
   readonly colormap: string;
-  readonly alphaLimit: number | null;
+  readonly alphaLimit: number | 'none';
   readonly resample: string;
   readonly backend: string;
   readonly out: string;
@@ -159,7 +159,7 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     const overlay = formatAsImage(expl, {
       target: t.target,
       colormap: options.colormap as Colormap,
-      alphaLimit: options.alphaLimit,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
       resamplingFilter: options.resample as ResamplingFilter,
     });
     await ctx.writer.write(output, encodePng(overlay));

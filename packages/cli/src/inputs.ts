@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, extname, isAbsolute, join } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
 /** File extensions a directory or a glob expands to (case-insensitive). */
@@ -39,7 +39,8 @@ export async function expandInputs(inputs: readonly string[], options: { recursi
         });
       add(images.map((name) => join(input, name)));
     } else if (info === undefined && isDynamicPattern(input)) {
-      const found = (await glob(input, { onlyFiles: true, expandDirectories: false })).filter(isImage).sort();
+      // Absolute patterns give absolute paths, relative ones paths relative to the working directory.
+      const found = (await glob(input, { onlyFiles: true, expandDirectories: false, absolute: isAbsolute(input) })).filter(isImage).sort();
       if (found.length === 0) unmatched.push({ input, reason: 'no image file matches this pattern' });
       add(found);
     } else {

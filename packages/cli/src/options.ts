@@ -29,13 +29,21 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
-/** `--alpha-limit`: a number in [0, 1], or 'none' for no cap. */
-export function alphaLimitOption(value: string): number | null {
-  if (value.toLowerCase() === 'none') return null;
+/**
+ * `--alpha-limit`: a number in [0, 1], or 'none' for no cap. Returns 'none' rather than null
+ * because commander replaces a null parse result with ''; `alphaLimitValue` converts.
+ */
+export function alphaLimitOption(value: string): number | 'none' {
+  if (value.toLowerCase() === 'none') return 'none';
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0 && n <= 1))
     throw new InvalidArgumentError(`--alpha-limit must be a number from 0 to 1, or 'none' for no cap; got '${value}'.`);
   return n;
+}
+
+/** The formatAsImage alphaLimit of a parsed `--alpha-limit`: null for 'none'. */
+export function alphaLimitValue(option: number | 'none'): number | null {
+  return option === 'none' ? null : option;
 }
 
 /** Adds `--model <id|path|url>` (one model) to a command that loads one. */

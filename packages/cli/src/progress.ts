@@ -38,9 +38,12 @@ export function createProgress(total: number, stream: ProgressStream | undefined
     start: (input) => bar.update({ input }),
     done: () => bar.increment(),
     line(write, text) {
-      // Clear the bar's line; the bar redraws itself on its next update.
+      // Clear the bar's line and print; the bar redraws itself on its next update. Saving the
+      // cursor below the line makes the bar's stop() (which restores the cursor it saved at
+      // start) land there instead of on the first line printed.
       stream.write('\r\x1b[K');
       write(text);
+      stream.write('\x1b7');
     },
     stop() {
       if (stopped) return;
