@@ -28,16 +28,16 @@ import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOp
 /** Parsed options of `gradcam compare`. */
 export interface CompareCommandOptions {
   /** Model ids, paths or URLs, in panel order (at least two). */
-  readonly model: readonly string[];
+  readonly model?: readonly string[];
   readonly target?: number;
-  readonly logits: boolean;
+  readonly logits?: boolean;
   readonly colormap: string;
   readonly alphaLimit: number | 'none';
   readonly resample: string;
   readonly backend: string;
   /** Output PNG; default `<image name>-compare.png` in the current directory. */
   readonly out?: string;
-  readonly overwrite: boolean;
+  readonly overwrite?: boolean;
 }
 
 /** Explains `image` with one model; returns its overlay and caption. */
@@ -71,7 +71,8 @@ async function panelFor(loaded: LoadedModel, original: RgbaImage, options: Compa
  * 0, or 1 when the image cannot be read; usage errors throw.
  */
 export async function runCompare(image: string, options: CompareCommandOptions, io: CliIo): Promise<number> {
-  if (options.model.length < 2) throw new UsageError(`compare needs at least two --model options (got ${options.model.length}).`);
+  const ids = options.model ?? [];
+  if (ids.length < 2) throw new UsageError(`compare needs at least two --model options (got ${ids.length}).`);
   const out = options.out ?? `${basename(image, extname(image))}-compare.png`;
   if (
     !options.overwrite &&
@@ -83,7 +84,7 @@ export async function runCompare(image: string, options: CompareCommandOptions, 
     throw new UsageError(`${out} exists; pass --overwrite to replace it.`);
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
   const models: LoadedModel[] = [];
-  for (const id of options.model) models.push(await loadModel(id));
+  for (const id of ids) models.push(await loadModel(id));
   let original: RgbaImage;
   try {
     original = decodeImage(new Uint8Array(await readFile(image)));
@@ -110,9 +111,9 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
   const command = new Command('compare')
     .description("Explain one image with several models and write one PNG: the models' overlays side by side, each under its label and score.")
     .argument('<image>', 'image file (PNG or JPEG)')
-    .option('-m, --model <id|path|url>', 'model to compare, repeatable (at least two), in panel order', collect, [])
+    .option('-m, --model <id|path|url>', 'model to compare, repeatable (at least two), in panel order', collect)
     .option('-t, --target <class>', "class id to explain with every model; default: each model's predicted class", integerOption('--target', 0))
-    .option('--logits', 'explain the pre-softmax score instead of the probability', false)
+    .option('--logits', 'explain the pre-softmax score instead of the probability')
     .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlays').choices(colormapNames).default('viridis'))
     .option('--alpha-limit <a>', "cap on the overlays' opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
     .addOption(
@@ -121,7 +122,7 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
   addBackendOption(command);
   return command
     .option('-o, --out <file>', 'output PNG (default: <image name>-compare.png)')
-    .option('--overwrite', 'replace the output file if it exists', false)
+    .option('--overwrite', 'replace the output file if it exists')
     .addHelpText(
       'after',
       [

@@ -35,10 +35,10 @@ export const JSON_SCHEMA_VERSION = 1;
 export interface ExplainCommandOptions {
   readonly model: string;
   /** Layers to explain at (names or indices as typed); empty = the model's default layer. */
-  readonly layer: readonly string[];
-  readonly target: readonly number[];
+  readonly layer?: readonly string[];
+  readonly target?: readonly number[];
   readonly top?: number;
-  readonly logits: boolean;
+  readonly logits?: boolean;
   readonly method: string;
   readonly colormap: string;
   readonly alphaLimit: number | 'none';
@@ -46,8 +46,8 @@ export interface ExplainCommandOptions {
   readonly backend: string;
   readonly out: string;
   readonly json?: string;
-  readonly overwrite: boolean;
-  readonly recursive: boolean;
+  readonly overwrite?: boolean;
+  readonly recursive?: boolean;
 }
 
 /** One explained target of an image in the JSON report. */
@@ -135,7 +135,7 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
   const explanations: Explanation[] = [];
   try {
-    const targets = options.top !== undefined ? { top: options.top } : options.target.length > 0 ? options.target : undefined;
+    const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
     for (const layer of layers) {
       // The overlay is drawn on the original image, at its own resolution.
       explanations.push(await explainPrediction(loaded, doc, { targets, layer: layer.name, logits: options.logits, image: original }));
@@ -201,7 +201,7 @@ function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[
 
 /** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
-  if (options.top !== undefined && options.target.length > 0) throw new UsageError('--top and --target cannot be combined; choose one.');
+  if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new UsageError('--top and --target cannot be combined; choose one.');
   if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
     throw new UsageError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
   }
@@ -209,8 +209,8 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   const log = options.json === '-' ? io.stderr : io.stdout;
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
   const loaded = await loadModel(options.model);
-  const layers = resolveLayers(loaded, options.layer);
-  const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive });
+  const layers = resolveLayers(loaded, options.layer ?? []);
+  const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
   log(`gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} on the '${backend}' backend\n`);
   await mkdir(options.out, { recursive: true });
 
@@ -277,11 +277,10 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
       '-l, --layer <name|index>',
       'layer to explain at, repeatable (one overlay per layer); index counts from 0, negative from the end; default: automatic',
       collect,
-      [],
     )
-    .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true), [])
+    .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true))
     .option('--top <k>', 'explain the k best classes of each image', integerOption('--top', 1))
-    .option('--logits', 'explain the pre-softmax score instead of the probability', false)
+    .option('--logits', 'explain the pre-softmax score instead of the probability')
     .addOption(new Option('--method <name>', 'CAM method').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
     .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay').choices(colormapNames).default('viridis'))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
@@ -290,8 +289,8 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
   return command
     .option('-o, --out <dir>', 'output directory (created when missing)', 'out')
     .option('--json <file|->', "write the JSON report (schema 1) to a file, or '-' for stdout")
-    .option('--overwrite', 'replace existing output files (default: an input whose output exists fails)', false)
-    .option('-r, --recursive', 'expand directories to the images in their subdirectories too', false)
+    .option('--overwrite', 'replace existing output files; without it, an input whose output exists fails')
+    .option('-r, --recursive', 'expand directories to the images in their subdirectories too')
     .addHelpText(
       'after',
       [

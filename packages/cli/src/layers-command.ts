@@ -9,7 +9,7 @@ import { formatShape, formatTable } from './table.js';
 export interface LayersCommandOptions {
   readonly model: string;
   readonly backend: string;
-  readonly json: boolean;
+  readonly json?: boolean;
 }
 
 /** One layer in `gradcam layers --json`. */
@@ -64,7 +64,7 @@ export function layersCommand(io: CliIo): Command {
   addModelOption(command);
   addBackendOption(command);
   return command
-    .option('--json', 'print JSON (schema 1) instead of a table', false)
+    .option('--json', 'print JSON (schema 1) instead of a table')
     .addHelpText(
       'after',
       ['', 'Examples:', '  gradcam layers', '  gradcam layers --model nsfw_mobilenet_v2_mid --backend wasm', '  gradcam layers --json > layers.json', ''].join(

@@ -6,7 +6,7 @@ import { formatTable } from './table.js';
 
 /** Parsed options of `gradcam models`. */
 export interface ModelsCommandOptions {
-  readonly json: boolean;
+  readonly json?: boolean;
 }
 
 function megabytes(bytes: number): string {
@@ -36,7 +36,7 @@ export async function runModels(options: ModelsCommandOptions, io: CliIo): Promi
 export function modelsCommand(io: CliIo): Command {
   return new Command('models')
     .description('List the model ids --model accepts: classes, input size, source, size on disk, cached or not.')
-    .option('--json', 'print JSON (schema 1) instead of a table', false)
+    .option('--json', 'print JSON (schema 1) instead of a table')
     .addHelpText('after', ['', 'Examples:', '  gradcam models', '  gradcam models --json', ''].join('\n'))
     .action(async (options: ModelsCommandOptions) => {
       await runModels(options, io);
