@@ -1,11 +1,10 @@
-import { GradcamError } from '@gradcam/core';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
 import { compareCommand } from './compare-command.js';
 import { explainCommand } from './explain-command.js';
 import { layersCommand } from './layers-command.js';
 import { modelsCommand } from './models-command.js';
-import { USAGE_ERROR, UsageError } from './options.js';
+import { USAGE_ERROR } from './options.js';
 
 /**
  * Runs the gradcam command line with `argv` (without node and script) and resolves to the
@@ -48,10 +47,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     await program.parseAsync(argv as string[], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : USAGE_ERROR;
-    // UsageError, InvalidArgumentError, a GradcamError before any input was read (model, layer,
-    // backend), or a system error on --out: the command as given cannot run.
-    const known = error instanceof InvalidArgumentError || error instanceof UsageError || GradcamError.isInstance(error);
-    io.stderr(`gradcam: ${known ? (error as Error).message : String((error as Error)?.message ?? error)}\n`);
+    // A GradcamError before any input was read (model, layer, options, backend), or a system
+    // error on --out: the command as given cannot run.
+    io.stderr(`gradcam: ${(error as Error)?.message ?? String(error)}\n`);
     return USAGE_ERROR;
   }
   return exitCode;

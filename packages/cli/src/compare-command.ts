@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
+import { InvalidInputError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import {
@@ -23,7 +24,7 @@ import {
 import { AtomicWriter } from './atomic-write.js';
 import type { CliIo } from './cli-io.js';
 import { type MontagePanel, montage } from './montage.js';
-import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOption, UsageError } from './options.js';
+import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
 
 /** Parsed options of `gradcam compare`. */
 export interface CompareCommandOptions {
@@ -72,7 +73,7 @@ async function panelFor(loaded: LoadedModel, original: RgbaImage, options: Compa
  */
 export async function runCompare(image: string, options: CompareCommandOptions, io: CliIo): Promise<number> {
   const ids = options.model ?? [];
-  if (ids.length < 2) throw new UsageError(`compare needs at least two --model options (got ${ids.length}).`);
+  if (ids.length < 2) throw new InvalidInputError(`compare needs at least two --model options (got ${ids.length}).`);
   const out = options.out ?? `${basename(image, extname(image))}-compare.png`;
   if (
     !options.overwrite &&
@@ -81,7 +82,7 @@ export async function runCompare(image: string, options: CompareCommandOptions, 
       () => false,
     ))
   )
-    throw new UsageError(`${out} exists; pass --overwrite to replace it.`);
+    throw new InvalidInputError(`${out} exists; pass --overwrite to replace it.`);
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
   const models: LoadedModel[] = [];
   for (const id of ids) models.push(await loadModel(id));

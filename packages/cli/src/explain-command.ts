@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type LayerInfo, resolveLayer } from '@gradcam/core';
+import { InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import {
@@ -25,7 +25,7 @@ import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { expandInputs, outputStems } from './inputs.js';
-import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption, UsageError } from './options.js';
+import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
 import { createProgress } from './progress.js';
 
 /** Version of the JSON report format; bumped only on an incompatible change (fields are only ever added). */
@@ -201,9 +201,9 @@ function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[
 
 /** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
-  if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new UsageError('--top and --target cannot be combined; choose one.');
+  if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
   if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
-    throw new UsageError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
+    throw new InvalidInputError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
   }
   // Informational lines go to stderr when stdout carries the JSON report.
   const log = options.json === '-' ? io.stderr : io.stdout;

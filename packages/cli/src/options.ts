@@ -7,14 +7,6 @@ export const CLI_BACKENDS: readonly string[] = Object.freeze(['auto', 'tensorflo
 /** Exit code of a usage error: bad option, unknown model, layer or backend. */
 export const USAGE_ERROR = 2;
 
-/** An error in how the command was called; runCli turns it into exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 /** Parser for an integer option ≥ `min`; repeated options accumulate into an array when `repeatable`. */
 export function integerOption(flag: string, min: number, repeatable = false) {
   return (value: string, previous?: number[] | number) => {
