@@ -1,8 +1,12 @@
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { Command, Option } from 'commander';
 import {
   type BackendName,
+  type Colormap,
+  colormapNames,
   decodeImage,
   type Explanation,
   encodePng,
@@ -13,26 +17,50 @@ import {
   type LoadedModel,
   loadImg,
   loadModel,
+  type ResamplingFilter,
+  resamplingFilters,
   setBackend,
 } from 'gradcam';
-import type { CliIo } from './cli.js';
+import { AtomicWriter } from './atomic-write.js';
+import { CAM_METHOD_IDS } from './cam-methods.js';
+import type { CliIo } from './cli-io.js';
+import { expandInputs, outputStems } from './inputs.js';
+import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
+import { createProgress } from './progress.js';
 
-/** Version of the JSON report format; bumped on any incompatible change. */
+/** Version of the JSON report format; bumped only on an incompatible change (fields are only ever added). */
 export const JSON_SCHEMA_VERSION = 1;
 
 /** Parsed options of `gradcam explain`. */
 export interface ExplainCommandOptions {
   readonly model: string;
-  readonly layer?: string;
-  readonly target: readonly number[];
+  /** Layers to explain at (names or indices as typed); empty = the model's default layer. */
+  readonly layer?: readonly string[];
+  readonly target?: readonly number[];
   readonly top?: number;
-  readonly logits: boolean;
+  readonly logits?: boolean;
+  readonly method: string;
+  readonly colormap: string;
+  readonly alphaLimit: number | 'none';
+  readonly resample: string;
+  readonly backend: string;
   readonly out: string;
   readonly json?: string;
-  readonly backend: string;
+  readonly overwrite?: boolean;
+  readonly recursive?: boolean;
 }
 
-/** One image's entry in the JSON report. */
+/** One explained target of an image in the JSON report. */
+export interface TargetReport {
+  readonly target: number;
+  readonly label: string | null;
+  readonly score: number;
+  readonly proba: number | null;
+  readonly heatmap: number[][];
+  readonly output: string;
+}
+
+/** One image (at one layer) in the JSON report. */
 export interface ImageReport {
   readonly image: string;
   readonly model: string;
@@ -40,35 +68,45 @@ export interface ImageReport {
   readonly method: string;
   readonly backend: string;
   readonly predictions: { target: number; label: string; score: number }[];
-  readonly targets: { target: number; label: string | null; score: number; proba: number | null; heatmap: number[][]; output: string }[];
+  readonly targets: TargetReport[];
+  /** Things worth knowing, e.g. a target whose map is all zeros (a later addition to schema 1; always present). */
+  readonly warnings: string[];
 }
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
-
-async function expandInputs(inputs: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
-  for (const input of inputs) {
-    const info = await stat(input).catch(() => undefined);
-    if (info?.isDirectory()) {
-      const entries = (await readdir(input)).filter((name) => IMAGE_EXTENSIONS.has(extname(name).toLowerCase())).sort();
-      files.push(...entries.map((name) => join(input, name)));
-    } else {
-      files.push(input); // a missing file is reported when it is read
-    }
-  }
-  return files;
+/** An input that failed, in the JSON report. */
+export interface FailureReport {
+  readonly input: string;
+  readonly error: string;
+  /** GradcamError code ('DECODE', …), Node error code ('ENOENT', …), or 'EEXIST' for an output that exists. */
+  readonly code: string | null;
 }
 
-/** Writes to a temporary name and renames, so an interrupted run leaves no half-written file. */
-async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, data);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
+/** The JSON report of `gradcam explain --json`. */
+export interface ExplainReport {
+  readonly schema: typeof JSON_SCHEMA_VERSION;
+  /** One entry per image and layer, in input order. */
+  readonly images: ImageReport[];
+  /** The inputs that failed, in input order (a later addition to schema 1; always present). */
+  readonly failures: FailureReport[];
+}
+
+/** A per-input failure with a message meant for the user. */
+class InputError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
   }
+}
+
+interface RunContext {
+  readonly loaded: LoadedModel;
+  readonly layers: readonly LayerInfo[];
+  readonly options: ExplainCommandOptions;
+  readonly writer: AtomicWriter;
+  /** Output path → the input that wrote it in this run. */
+  readonly written: Map<string, string>;
 }
 
 function heatmapRows(t: Explanation['targets'][number]): number[][] {
@@ -76,78 +114,199 @@ function heatmapRows(t: Explanation['targets'][number]): number[][] {
   return Array.from({ length: height }, (_, y) => Array.from(data.subarray(y * width, (y + 1) * width)));
 }
 
-async function explainFile(path: string, loaded: LoadedModel, options: ExplainCommandOptions): Promise<{ report: ImageReport; written: string[] }> {
-  const bytes = new Uint8Array(await readFile(path));
+/** A layer name as a file-name part: graph node paths ('MobilenetV2/Conv_1/Relu6') lose their slashes. */
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '_');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function explainFile(file: string, stem: string, ctx: RunContext): Promise<ImageReport[]> {
+  const { loaded, layers, options } = ctx;
+  const bytes = new Uint8Array(await readFile(file));
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
   const original = decodeImage(bytes);
   const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
-  let expl: Explanation;
+  const explanations: Explanation[] = [];
   try {
-    const targets = options.top !== undefined ? { top: options.top } : options.target.length > 0 ? options.target : undefined;
-    const layer = options.layer !== undefined && /^-?\d+$/.test(options.layer) ? Number(options.layer) : options.layer;
-    // The overlay is drawn on the original image, at its own resolution.
-    expl = await explainPrediction(loaded, doc, { targets, layer, logits: options.logits, image: original });
+    const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
+    for (const layer of layers) {
+      // The overlay is drawn on the original image, at its own resolution.
+      explanations.push(await explainPrediction(loaded, doc, { targets, layer: layer.name, logits: options.logits, image: original }));
+    }
   } finally {
     doc.dispose();
   }
-  const stem = basename(path, extname(path));
-  const written: string[] = [];
-  const targets: ImageReport['targets'] = [];
-  for (const t of expl.targets) {
-    const output = join(options.out, `${stem}-${t.target}.png`);
-    await writeAtomically(output, encodePng(formatAsImage(expl, { target: t.target })));
-    written.push(output);
-    targets.push({ target: t.target, label: t.label ?? null, score: t.score, proba: t.proba ?? null, heatmap: heatmapRows(t), output });
+  // Name every output first, so that an input whose outputs cannot all be written writes none.
+  const planned = explanations.flatMap((expl) =>
+    expl.targets.map((t) => {
+      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}.png` : `${stem}-${t.target}.png`;
+      return { expl, t, output: join(options.out, name) };
+    }),
+  );
+  for (const { output } of planned) {
+    const earlier = ctx.written.get(output);
+    if (earlier !== undefined) throw new InputError(`its output ${output} was already written for ${earlier} in this run; rename one of the inputs`, 'EEXIST');
+    if (!options.overwrite && (await exists(output))) throw new InputError(`${output} exists; pass --overwrite to replace it`, 'EEXIST');
   }
-  const predictions = loaded.decodePredictions(expl.outputs, 5)[0].map((p) => ({ target: p.index, label: p.label, score: p.score }));
-  return {
-    report: { image: path, model: loaded.id, layer: expl.layer, method: expl.method, backend: expl.backend, predictions, targets },
-    written,
-  };
+  for (const { expl, t, output } of planned) {
+    const overlay = formatAsImage(expl, {
+      target: t.target,
+      colormap: options.colormap as Colormap,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
+      resamplingFilter: options.resample as ResamplingFilter,
+    });
+    await ctx.writer.write(output, encodePng(overlay));
+    ctx.written.set(output, file);
+  }
+  return explanations.map((expl) => ({
+    image: file,
+    model: loaded.id,
+    layer: expl.layer,
+    method: expl.method,
+    backend: expl.backend,
+    predictions: loaded.decodePredictions(expl.outputs, 5)[0].map((p) => ({ target: p.index, label: p.label, score: p.score })),
+    targets: planned
+      .filter((p) => p.expl === expl)
+      .map(({ t, output }) => ({ target: t.target, label: t.label ?? null, score: t.score, proba: t.proba ?? null, heatmap: heatmapRows(t), output })),
+    warnings: [...(expl.warnings ?? [])],
+  }));
 }
 
-function describe(error: unknown): string {
-  if (GradcamError.isInstance(error)) return error.message;
+function failureOf(error: unknown): { message: string; code: string | null } {
+  if (error instanceof InputError) return { message: error.message, code: error.code };
+  if (GradcamError.isInstance(error)) return { message: error.message, code: error.code };
   const e = error as NodeJS.ErrnoException;
-  if (e?.code === 'ENOENT') return 'no such file';
-  if (e?.code === 'EISDIR') return 'is a directory';
-  if (e?.code === 'EACCES') return 'permission denied';
-  return e?.message ?? String(error);
+  const known: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied' };
+  if (e?.code !== undefined && known[e.code] !== undefined) return { message: known[e.code], code: e.code };
+  return { message: e?.message ?? String(error), code: e?.code ?? null };
 }
 
-/** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). */
+/** Layers from `--layer` values (names, or integers counting from 0; negative from the end); none = the default layer. */
+function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[] {
+  if (refs.length === 0) return [loaded.explainable.defaultLayer()];
+  const layers: LayerInfo[] = [];
+  for (const ref of refs) {
+    const layer = resolveLayer(loaded.explainable, /^-?\d+$/.test(ref) ? Number(ref) : ref);
+    if (!layers.some((l) => l.name === layer.name)) layers.push(layer);
+  }
+  return layers;
+}
+
+/** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
+  if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
+  if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
+    throw new InvalidInputError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
+  }
+  // Informational lines go to stderr when stdout carries the JSON report.
   const log = options.json === '-' ? io.stderr : io.stdout;
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
   const loaded = await loadModel(options.model);
-  log(`gradcam: explaining with ${loaded.id} on the '${backend}' backend\n`);
+  const layers = resolveLayers(loaded, options.layer ?? []);
+  const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
+  log(`gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} on the '${backend}' backend\n`);
   await mkdir(options.out, { recursive: true });
-  const files = await expandInputs(inputs);
+
+  const writer = new AtomicWriter();
+  const ctx: RunContext = { loaded, layers, options, writer, written: new Map() };
   const reports: ImageReport[] = [];
-  const failed: string[] = [];
-  for (const file of files) {
-    try {
-      const { report, written } = await explainFile(file, loaded, options);
-      reports.push(report);
-      const top = report.predictions
-        .slice(0, 3)
-        .map((p) => `${p.label} ${p.score.toFixed(3)}`)
-        .join(', ');
-      log(`${file}: ${top} → ${written.join(', ')}\n`);
-    } catch (error) {
-      failed.push(file);
-      io.stderr(`gradcam: ${file}: ${describe(error)}\n`);
+  const failures: FailureReport[] = unmatched.map(({ input, reason }) => ({ input, error: reason, code: 'ENOENT' }));
+  for (const f of failures) io.stderr(`gradcam: ${f.input}: ${f.error}\n`);
+  const progress = createProgress(files.length, io.progressStream);
+  const onSignal = (signal: NodeJS.Signals) => {
+    writer.removePendingSync();
+    progress.stop();
+    process.kill(process.pid, signal); // our once-listener is gone, so the default action ends the process
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const stems = outputStems(files);
+    for (const file of files) {
+      progress.start(file);
+      try {
+        const entries = await explainFile(file, stems.get(file) ?? file, ctx);
+        reports.push(...entries);
+        const top = entries[0].predictions
+          .slice(0, 3)
+          .map((p) => `${p.label} ${p.score.toFixed(3)}`)
+          .join(', ');
+        const outputs = entries.flatMap((e) => e.targets.map((t) => t.output));
+        progress.line(log, `${file}: ${top} → ${outputs.join(', ')}\n`);
+      } catch (error) {
+        const { message, code } = failureOf(error);
+        failures.push({ input: file, error: message, code });
+        progress.line(io.stderr, `gradcam: ${file}: ${message}\n`);
+      }
+      progress.done();
     }
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (options.json !== undefined) {
-    const text = `${JSON.stringify({ schema: JSON_SCHEMA_VERSION, images: reports }, null, 2)}\n`;
+    const report: ExplainReport = { schema: JSON_SCHEMA_VERSION, images: reports, failures };
+    const text = `${JSON.stringify(report, null, 2)}\n`;
     if (options.json === '-') io.stdout(text);
-    else await writeAtomically(options.json, text);
+    else await writer.write(options.json, text);
   }
-  if (failed.length > 0) {
-    io.stderr(`gradcam: ${failed.length} of ${files.length} input(s) failed: ${failed.join(', ')}\n`);
+  if (failures.length > 0) {
+    const total = files.length + unmatched.length;
+    io.stderr(`gradcam: ${failures.length} of ${total} input(s) failed: ${failures.map((f) => f.input).join(', ')}\n`);
     return 1;
   }
   return 0;
+}
+
+/** Builds the `explain` command; its action stores the exit code through `setExitCode`. */
+export function explainCommand(io: CliIo, setExitCode: (code: number) => void): Command {
+  const command = new Command('explain')
+    .description('Write a Grad-CAM overlay PNG for each image, target and layer, and optionally a JSON report.')
+    .argument('<images...>', 'image files (PNG or JPEG), directories of them, or glob patterns (quote them)');
+  addModelOption(command);
+  command
+    .option(
+      '-l, --layer <name|index>',
+      'layer to explain at, repeatable (one overlay per layer); index counts from 0, negative from the end; default: automatic',
+      collect,
+    )
+    .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true))
+    .option('--top <k>', 'explain the k best classes of each image', integerOption('--top', 1))
+    .option('--logits', 'explain the pre-softmax score instead of the probability')
+    .addOption(new Option('--method <name>', 'CAM method').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
+    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay').choices(colormapNames).default('viridis'))
+    .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
+    .addOption(new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)').choices(resamplingFilters).default('lanczos'));
+  addBackendOption(command);
+  return command
+    .option('-o, --out <dir>', 'output directory (created when missing)', 'out')
+    .option('--json <file|->', "write the JSON report (schema 1) to a file, or '-' for stdout")
+    .option('--overwrite', 'replace existing output files; without it, an input whose output exists fails')
+    .option('-r, --recursive', 'expand directories to the images in their subdirectories too')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Outputs: <out>/<image>-<class>.png; with several --layer, <out>/<image>-<layer>-<class>.png.',
+        'Exit codes: 0 every input explained, 1 some inputs failed (listed at the end), 2 usage error.',
+        '',
+        'Examples:',
+        '  gradcam explain cat.jpg',
+        '  gradcam explain photos/ "more/*.png" --top 3 --out overlays',
+        '  gradcam explain cat.jpg --target 2 --target 0 --layer block_9_expand --layer out_relu --json report.json',
+        '  gradcam explain cat.jpg --colormap cividis --alpha-limit 1 --resample box --backend wasm --json - > report.json',
+        '',
+      ].join('\n'),
+    )
+    .action(async (images: string[], options: ExplainCommandOptions) => {
+      setExitCode(await runExplain(images, options, io));
+    });
 }

@@ -1,2 +1,15 @@
-export { type CliIo, runCli } from './cli.js';
-export { type ExplainCommandOptions, type ImageReport, JSON_SCHEMA_VERSION } from './explain-command.js';
+export { runCli } from './cli.js';
+export { type CliIo, processIo } from './cli-io.js';
+export { type CompareCommandOptions, runCompare } from './compare-command.js';
+export {
+  type ExplainCommandOptions,
+  type ExplainReport,
+  type FailureReport,
+  type ImageReport,
+  JSON_SCHEMA_VERSION,
+  runExplain,
+  type TargetReport,
+} from './explain-command.js';
+export { type LayerReport, type LayersCommandOptions, runLayers } from './layers-command.js';
+export { type ModelsCommandOptions, runModels } from './models-command.js';
+export { type MontageOptions, type MontagePanel, montage } from './montage.js';

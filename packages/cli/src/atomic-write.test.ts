@@ -1,0 +1,36 @@
+import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AtomicWriter } from './atomic-write.js';
+
+describe('AtomicWriter', () => {
+  it('writes through a temporary name and leaves only the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-atomic-'));
+    await new AtomicWriter().write(join(dir, 'a.txt'), 'hello');
+    expect(await readdir(dir)).toEqual(['a.txt']);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('hello');
+  });
+
+  it('removes the temporary file when the rename fails', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-atomic-'));
+    await mkdir(join(dir, 'a.png'));
+    await expect(new AtomicWriter().write(join(dir, 'a.png'), 'data')).rejects.toThrow(/EISDIR|ENOTEMPTY|directory/i);
+    expect(await readdir(dir)).toEqual(['a.png']);
+  });
+
+  it('fails without leaving anything when the directory does not exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-atomic-'));
+    await expect(new AtomicWriter().write(join(dir, 'missing', 'a.png'), 'data')).rejects.toThrow(/ENOENT/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('removePendingSync removes a temporary file still being written', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-atomic-'));
+    const writer = new AtomicWriter();
+    const writing = writer.write(join(dir, 'big.bin'), new Uint8Array(64 << 20));
+    writer.removePendingSync(); // as the SIGINT handler does, while writeFile is in flight
+    await writing.catch(() => undefined); // the rename of the removed file fails, or the write completed first
+    expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+});

@@ -1,0 +1,140 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
+import { InvalidInputError } from '@gradcam/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { Command, Option } from 'commander';
+import {
+  type BackendName,
+  type Colormap,
+  colormapNames,
+  decodeImage,
+  encodePng,
+  explainPrediction,
+  formatAsImage,
+  GradcamError,
+  imgToArray,
+  type LoadedModel,
+  loadImg,
+  loadModel,
+  type ResamplingFilter,
+  type RgbaImage,
+  resamplingFilters,
+  setBackend,
+} from 'gradcam';
+import { AtomicWriter } from './atomic-write.js';
+import type { CliIo } from './cli-io.js';
+import { type MontagePanel, montage } from './montage.js';
+import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
+
+/** Parsed options of `gradcam compare`. */
+export interface CompareCommandOptions {
+  /** Model ids, paths or URLs, in panel order (at least two). */
+  readonly model?: readonly string[];
+  readonly target?: number;
+  readonly logits?: boolean;
+  readonly colormap: string;
+  readonly alphaLimit: number | 'none';
+  readonly resample: string;
+  readonly backend: string;
+  /** Output PNG; default `<image name>-compare.png` in the current directory. */
+  readonly out?: string;
+  readonly overwrite?: boolean;
+}
+
+/** Explains `image` with one model; returns its overlay and caption. */
+async function panelFor(loaded: LoadedModel, original: RgbaImage, options: CompareCommandOptions): Promise<MontagePanel> {
+  const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
+  const resized = await loadImg(original, { targetSize: [height, width] });
+  const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
+  try {
+    const expl = await explainPrediction(loaded, doc, {
+      targets: options.target === undefined ? undefined : [options.target],
+      logits: options.logits,
+      image: original,
+    });
+    const [t] = expl.targets;
+    const image = formatAsImage(expl, {
+      target: t.target,
+      colormap: options.colormap as Colormap,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
+      resamplingFilter: options.resample as ResamplingFilter,
+    });
+    const score = options.logits ? `logit ${t.score.toFixed(2)}, p ${(t.proba ?? Number.NaN).toFixed(3)}` : t.score.toFixed(3);
+    return { image, caption: [loaded.id, `${t.label ?? `class ${t.target}`} ${score}`, `at ${expl.layer}`] };
+  } finally {
+    doc.dispose();
+  }
+}
+
+/**
+ * Runs `gradcam compare`: explains one image with several models and writes one montage PNG,
+ * the models' overlays side by side, each under its model id, label and score. Resolves to
+ * 0, or 1 when the image cannot be read; usage errors throw.
+ */
+export async function runCompare(image: string, options: CompareCommandOptions, io: CliIo): Promise<number> {
+  const ids = options.model ?? [];
+  if (ids.length < 2) throw new InvalidInputError(`compare needs at least two --model options (got ${ids.length}).`);
+  const out = options.out ?? `${basename(image, extname(image))}-compare.png`;
+  if (
+    !options.overwrite &&
+    (await stat(out).then(
+      () => true,
+      () => false,
+    ))
+  )
+    throw new InvalidInputError(`${out} exists; pass --overwrite to replace it.`);
+  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
+  const models: LoadedModel[] = [];
+  for (const id of ids) models.push(await loadModel(id));
+  let original: RgbaImage;
+  try {
+    original = decodeImage(new Uint8Array(await readFile(image)));
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    io.stderr(`gradcam: ${image}: ${GradcamError.isInstance(error) ? error.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
+    return 1;
+  }
+  const panels: MontagePanel[] = [];
+  for (const loaded of models) {
+    const panel = await panelFor(loaded, original, options);
+    io.stdout(`${loaded.id}: ${panel.caption.slice(1).join(' ')}\n`);
+    panels.push(panel);
+  }
+  await mkdir(dirname(out), { recursive: true });
+  const writer = new AtomicWriter();
+  await writer.write(out, encodePng(montage(panels, { filter: options.resample as ResamplingFilter })));
+  io.stdout(`gradcam: compared ${models.length} models on the '${backend}' backend → ${out}\n`);
+  return 0;
+}
+
+/** Builds the `compare` command; its action stores the exit code through `setExitCode`. */
+export function compareCommand(io: CliIo, setExitCode: (code: number) => void): Command {
+  const command = new Command('compare')
+    .description("Explain one image with several models and write one PNG: the models' overlays side by side, each under its label and score.")
+    .argument('<image>', 'image file (PNG or JPEG)')
+    .option('-m, --model <id|path|url>', 'model to compare, repeatable (at least two), in panel order', collect)
+    .option('-t, --target <class>', "class id to explain with every model; default: each model's predicted class", integerOption('--target', 0))
+    .option('--logits', 'explain the pre-softmax score instead of the probability')
+    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlays').choices(colormapNames).default('viridis'))
+    .option('--alpha-limit <a>', "cap on the overlays' opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
+    .addOption(
+      new Option('--resample <filter>', 'filter that scales heatmaps to the image and panels to a common height').choices(resamplingFilters).default('lanczos'),
+    );
+  addBackendOption(command);
+  return command
+    .option('-o, --out <file>', 'output PNG (default: <image name>-compare.png)')
+    .option('--overwrite', 'replace the output file if it exists')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  gradcam compare cat.jpg --model nsfw_mobilenet_v2 --model nsfw_mobilenet_v2_mid',
+        '  gradcam compare cat.jpg -m nsfw_mobilenet_v2 -m nsfw_inception_v3 --target 2 --out cat-models.png',
+        '',
+      ].join('\n'),
+    )
+    .action(async (image: string, options: CompareCommandOptions) => {
+      setExitCode(await runCompare(image, options, io));
+    });
+}

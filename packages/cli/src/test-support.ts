@@ -1,0 +1,46 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The built binary the tests run (turbo builds before testing). */
+export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+/** A sample image from examples/images. */
+export const sample = (name: string) => fileURLToPath(new URL(`../../../examples/images/${name}`, import.meta.url));
+
+/** The examples/images directory (3 PNGs, 1 JPEG). */
+export const SAMPLES_DIR = fileURLToPath(new URL('../../../examples/images', import.meta.url));
+
+/** What a finished child process left. */
+export interface BinResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Starts `node dist/bin.js …args`; `onStdout` sees the output as it comes. */
+export function startBin(args: readonly string[], options: { cwd?: string; onStdout?: (soFar: string, child: ChildProcess) => void } = {}): Promise<BinResult> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx -y pnpm@10 --filter @gradcam/cli build).`);
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TF_ENABLE_ONEDNN_OPTS: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    options.onStdout?.(stdout, child);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Runs the binary to the end. */
+export const runBin = (args: readonly string[], cwd?: string) => startBin(args, { cwd });
