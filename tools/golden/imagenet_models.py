@@ -87,7 +87,11 @@ def structure(model):
 def randomize_stats(model, rng, x):
     """Gives every BatchNormalization non-trivial gamma/beta and moving statistics close to those of
     its input on `x` (one layer at a time, in order), as in a trained network: with the initial
-    statistics (mean 0, variance 1) the random network's output does not depend on its input."""
+    statistics (mean 0, variance 1) the random network's output does not depend on its input.
+    gamma stays below 1: with gamma up to 1.5 the random MobileNetV2 amplified float32 round-off
+    block after block (TF.js and TF differed by 1.4e-4 at Conv_1_bn), one ReLU input of out_relu
+    changed sign between the two on coffee.png, and inner heatmaps moved by 1e-2 — a test of
+    round-off, not of the implementation. With gamma in [0.5, 1) they agree to 3e-5."""
     bns = [l for l in model.layers if isinstance(l, keras.layers.BatchNormalization)]
     probe = keras.Model(model.inputs[0], [l.input for l in bns])
     for i, layer in enumerate(bns):
@@ -95,7 +99,7 @@ def randomize_stats(model, rng, x):
         c = layer.gamma.shape[0]
         mean = a.mean(axis=(0, 1, 2)) + rng.normal(0, 0.05, c) * a.std(axis=(0, 1, 2))
         var = a.var(axis=(0, 1, 2)) * rng.uniform(0.8, 1.25, c) + 1e-3
-        layer.gamma.assign(rng.uniform(0.5, 1.5, c).astype(np.float32))
+        layer.gamma.assign(rng.uniform(0.5, 1.0, c).astype(np.float32))
         layer.beta.assign(rng.normal(0.1, 0.3, c).astype(np.float32))
         layer.moving_mean.assign(mean.astype(np.float32))
         layer.moving_variance.assign(var.astype(np.float32))
