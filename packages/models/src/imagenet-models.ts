@@ -5,7 +5,7 @@ import { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 import { readKerasH5, setKerasWeights } from './keras-h5.js';
 import { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, type MobileNetV2Options, mobileNetV2Rows } from './mobilenet-v2.js';
 import { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
-import { fetchWeightFile, isWeightFileCached, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
+import { cachedWeightFileSize, fetchWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
 
 /** Where the weights of a builder come from, plus the download/cache options. */
 export interface WeightsOptions extends WeightCacheOptions {
@@ -212,11 +212,16 @@ export function imagenetModelInfo(id: string): ImagenetModelInfo | undefined {
   return info;
 }
 
-/** True when the official weight file of an ImageNet model id is already in the cache. */
-export async function isImagenetWeightsCached(id: string, options: WeightCacheOptions = {}): Promise<boolean> {
+/** The size of the cached official weight file of an ImageNet model id, or undefined when it is not cached. */
+export async function cachedImagenetWeightsSize(id: string, options: WeightCacheOptions = {}): Promise<number | undefined> {
   const entry = IMAGENET[id];
   if (!entry) throw new ModelLoadError(`Unknown ImageNet model '${id}'. ImageNet models: ${listChoices(IMAGENET_MODEL_IDS)}.`);
-  return isWeightFileCached(entry.weights, options);
+  return cachedWeightFileSize(entry.weights, options);
+}
+
+/** True when the official weight file of an ImageNet model id is already in the cache. */
+export async function isImagenetWeightsCached(id: string, options: WeightCacheOptions = {}): Promise<boolean> {
+  return (await cachedImagenetWeightsSize(id, options)) !== undefined;
 }
 
 /** Builds an ImageNet model id with its weights ('imagenet' by default: cache or download; or a local .h5 path / URL). */

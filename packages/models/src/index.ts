@@ -10,6 +10,7 @@ export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, loadBundled
 export { GraphModelAdapter, graphModelAdapter, isGraphModel } from './graph-model-adapter.js';
 export { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 export {
+  cachedImagenetWeightsSize,
   decodePredictions,
   IMAGENET_CLASS_IDS,
   IMAGENET_LABELS,
@@ -27,13 +28,14 @@ export {
   preprocessInput,
   type WeightsOptions,
 } from './imagenet-models.js';
-export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, setKerasWeights } from './keras-h5.js';
+export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, setKerasWeights, writeKerasH5 } from './keras-h5.js';
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
 export { stripSoftmax } from './strip-softmax.js';
 export { type DeltaForward, runTargetGradients } from './target-gradients.js';
 export {
+  cachedWeightFileSize,
   defaultCacheDir,
   fetchWeightFile,
   isWeightFileCached,

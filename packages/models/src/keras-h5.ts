@@ -164,3 +164,37 @@ export function setKerasWeights(model: LayersModel, file: KerasH5File, source: s
     for (const { layer, ordered } of plan) layer.setWeights(ordered.map((w) => tf.tensor(w.values, [...w.shape], 'float32')));
   });
 }
+
+/**
+ * Writes a model's weights as a legacy Keras HDF5 weight file — the layout of the official
+ * keras-applications files (`layer_names`; per weighted layer a group with `weight_names` and the
+ * datasets at `<layer>/<layer>/<weight>:0`), which Keras' `model.load_weights` and readKerasH5 read.
+ */
+export async function writeKerasH5(model: LayersModel): Promise<Uint8Array> {
+  const h5wasm = (await import('h5wasm')).default;
+  const { FS } = await h5wasm.ready;
+  const path = `/gradcam-write-${++uniqueId}.h5`;
+  const file = new h5wasm.File(path, 'w');
+  try {
+    file.create_attribute(
+      'layer_names',
+      model.layers.map((l) => l.name),
+    );
+    file.create_attribute('backend', 'tensorflow');
+    for (const layer of model.layers) {
+      if (layer.weights.length === 0) continue;
+      const group = file.create_group(layer.name);
+      const names = layer.weights.map((w) => `${w.originalName}:0`);
+      group.create_attribute('weight_names', names);
+      const inner = group.create_group(layer.name);
+      for (const [i, value] of layer.getWeights().entries()) {
+        inner.create_dataset({ name: `${shortName(names[i])}:0`, data: value.dataSync() as Float32Array, shape: value.shape, dtype: '<f' });
+      }
+    }
+  } finally {
+    file.close();
+  }
+  const bytes = FS.readFile(path) as Uint8Array;
+  FS.unlink(path);
+  return bytes;
+}

@@ -8,7 +8,6 @@ import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildMobileNetV2,
@@ -19,36 +18,11 @@ import {
   loadImagenetModel,
   nasNet,
   WeightsIntegrityError,
+  writeKerasH5,
 } from './index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/imagenet/${name}`, import.meta.url));
 const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
-
-/** Writes a model's weights in the legacy Keras layout (as the official files), with h5wasm. */
-async function writeLegacyH5(model: tfl.LayersModel): Promise<Uint8Array> {
-  const h5wasm = (await import('h5wasm')).default;
-  const { FS } = await h5wasm.ready;
-  const path = `/test-${Date.now()}.h5`;
-  const file = new h5wasm.File(path, 'w');
-  file.create_attribute(
-    'layer_names',
-    model.layers.map((l) => l.name),
-  );
-  for (const layer of model.layers) {
-    if (layer.weights.length === 0) continue;
-    const group = file.create_group(layer.name);
-    const names = layer.weights.map((w) => `${w.originalName}:0`);
-    group.create_attribute('weight_names', names);
-    const inner = group.create_group(layer.name);
-    layer.getWeights().forEach((t, i) => {
-      inner.create_dataset({ name: names[i].split('/').pop() as string, data: t.dataSync() as Float32Array, shape: t.shape, dtype: '<f' });
-    });
-  }
-  file.close();
-  const bytes = FS.readFile(path) as Uint8Array;
-  FS.unlink(path);
-  return bytes;
-}
 
 let server: Server;
 let base: string;
@@ -166,7 +140,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it("loadImagenetModel('mobilenet_v2') fetches the official file name through the cache and sets every layer", async () => {
     const reference = buildMobileNetV2();
-    served.set('/mirror/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5', await writeLegacyH5(reference));
+    served.set('/mirror/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5', await writeKerasH5(reference));
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
     expect(await isImagenetWeightsCached('mobilenet_v2', { cacheDir: dir })).toBe(false);
     const before = tf.memory().numTensors;
@@ -176,7 +150,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
     for (const name of ['Conv1', 'bn_Conv1', 'block_16_project', 'predictions']) {
       const ours = model.getLayer(name).getWeights();
       const theirs = reference.getLayer(name).getWeights();
-      ours.forEach((w, i) => expect(tf.tidy(() => tf.max(tf.abs(tf.sub(w, theirs[i]))).dataSync()[0])).toBe(0));
+      for (const [i, w] of ours.entries()) expect(tf.tidy(() => tf.max(tf.abs(tf.sub(w, theirs[i]))).dataSync()[0])).toBe(0);
     }
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);

@@ -108,18 +108,24 @@ async function download(spec: WeightFileSpec, url: string, options: WeightCacheO
   return bytes;
 }
 
-/** True when the weight file is already in the cache (its content is checked when it is used). */
-export async function isWeightFileCached(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<boolean> {
+/** The size of the cached weight file, or undefined when it is not cached (its content is checked when it is used). */
+export async function cachedWeightFileSize(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<number | undefined> {
   if (isNode()) {
     const { stat } = await import('node:fs/promises');
     const { join } = await import('node:path');
     return stat(join(await nodeCacheDir(options), spec.fileName)).then(
-      (s) => s.isFile() && s.size > 0,
-      () => false,
+      (s) => (s.isFile() && s.size > 0 ? s.size : undefined),
+      () => undefined,
     );
   }
-  if (typeof caches === 'undefined') return false;
-  return (await (await caches.open('gradcam-weights')).match(weightFileUrl(spec, options))) !== undefined;
+  if (typeof caches === 'undefined') return undefined;
+  const hit = await (await caches.open('gradcam-weights')).match(weightFileUrl(spec, options));
+  return hit ? (await hit.blob()).size : undefined;
+}
+
+/** True when the weight file is already in the cache (its content is checked when it is used). */
+export async function isWeightFileCached(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<boolean> {
+  return (await cachedWeightFileSize(spec, options)) !== undefined;
 }
 
 /**
