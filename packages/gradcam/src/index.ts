@@ -42,4 +42,4 @@ export {
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
 export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
-export { isLoadedModel, type LoadedModel, type LoadModelOptions, loadModel, type Prediction } from './load-model.js';
+export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';
