@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodePredictions, IMAGENET_CLASS_INDEX, mobileNetV2, nasNet, preprocessInput, readKerasH5 } from './index.js';
+import { buildMobileNetV2, decodePredictions, IMAGENET_CLASS_INDEX, mobileNetV2, nasNet, preprocessInput, readKerasH5, setKerasWeights } from './index.js';
 
 interface GoldenCase {
   layer: string;
@@ -114,6 +114,23 @@ describe('small MobileNetV2 / NASNet with Keras legacy .h5 weights against Keras
       'bn_Conv1/moving_variance:0',
     ]);
     expect(file.weights.has('input_layer')).toBe(false);
+  });
+
+  it('pairs a weighted layer stored under another name by order and shape (older Keras named the MobileNetV2 classifier Logits)', async () => {
+    const entry = golden.models.mobilenet_v2_small;
+    const file = await readKerasH5(new Uint8Array(await readFile(fixture(entry.weights))), entry.weights);
+    const renamed = {
+      layerNames: file.layerNames.map((n) => (n === 'predictions' ? 'Logits' : n)),
+      weights: new Map([...file.weights].map(([n, w]) => [n === 'predictions' ? 'Logits' : n, w])),
+    };
+    const model = buildMobileNetV2({ alpha: 0.35, inputShape: [96, 96, 3], classes: 10 });
+    setKerasWeights(model, renamed, 'renamed.h5');
+    const kernel = model.getLayer('predictions').getWeights()[0];
+    expect(Array.from(kernel.dataSync().slice(0, 5))).toEqual(Array.from((file.weights.get('predictions') ?? [])[0].values.slice(0, 5)));
+    // Without a layer of the same shapes to pair with, the missing layers are listed.
+    const dropped = { layerNames: renamed.layerNames, weights: new Map([...renamed.weights].filter(([n]) => n !== 'Logits')) };
+    expect(() => setKerasWeights(model, dropped, 'dropped.h5')).toThrow(/'dropped\.h5' has no weights for 1 layer\(s\) of mobilenetv2_0\.35_96: 'predictions'/);
+    model.dispose();
   });
 });
 

@@ -88,8 +88,11 @@ export async function mobileNetV2(options: MobileNetV2Options & WeightsOptions =
       throw new InvalidInputError(`mobileNetV2: ImageNet weights exist for alpha ${listChoices(MOBILENET_V2_ALPHAS)}; got ${alpha}.`);
     if (includeTop && (options.classes ?? 1000) !== 1000) throw new InvalidInputError(`mobileNetV2: ImageNet weights with includeTop need classes = 1000.`);
   }
-  const model = buildMobileNetV2(options);
-  return withWeights(model, options.weights, () => mobileNetV2WeightFile(alpha, mobileNetV2Rows(options.inputShape ?? [224, 224, 3]), includeTop), options);
+  const rows = mobileNetV2Rows(options.inputShape ?? [224, 224, 3]);
+  // As Keras: with ImageNet weights, the name carries the rows of the weight file.
+  const imagenet = (options.weights ?? 'imagenet') === 'imagenet';
+  const model = buildMobileNetV2(imagenet && !options.name ? { ...options, name: `mobilenetv2_${alpha.toFixed(2)}_${rows}` } : options);
+  return withWeights(model, options.weights, () => mobileNetV2WeightFile(alpha, rows, includeTop), options);
 }
 
 /**

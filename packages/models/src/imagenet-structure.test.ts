@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LayersModelAdapter } from './layers-model-adapter.js';
 import { buildMobileNetV2 } from './mobilenet-v2.js';
 import { buildNASNet, NASNET_MOBILE } from './nasnet.js';
 
@@ -53,6 +54,7 @@ describe('builders against keras.applications (tools/golden/imagenet_models.py, 
     const model = buildMobileNetV2();
     expect(model.countParams()).toBe(3_538_984);
     expectSameStructure(structure(model), keras.models.mobileNetV2);
+    expect(new LayersModelAdapter(model).defaultLayer()).toMatchObject({ name: 'out_relu', outputShape: [null, 7, 7, 1280] });
     model.dispose();
   });
 
@@ -60,6 +62,18 @@ describe('builders against keras.applications (tools/golden/imagenet_models.py, 
     const model = buildNASNet({ ...NASNET_MOBILE, name: 'nasnet_mobile' });
     expect(model.countParams()).toBe(5_326_716);
     expectSameStructure(structure(model), keras.models.nasNetMobile);
+    expect(new LayersModelAdapter(model).defaultLayer()).toMatchObject({ name: 'activation_187', outputShape: [null, 7, 7, 1056] });
     model.dispose();
+  });
+
+  it('model names as Keras: rows of the input without weights, rows of the weight file with ImageNet weights', () => {
+    const odd = buildMobileNetV2({ alpha: 0.5, inputShape: [100, 100, 3], includeTop: false });
+    expect(odd.name).toBe('mobilenetv2_0.50_100');
+    expect(odd.outputs[0].shape).toEqual([null, 4, 4, 1280]);
+    odd.dispose();
+    const pooled = buildNASNet({ inputShape: [96, 96, 3], penultimateFilters: 96, numBlocks: 1, stemBlockFilters: 8, includeTop: false, pooling: 'avg' });
+    expect(pooled.name).toBe('NASNet');
+    expect(pooled.outputs[0].shape).toEqual([null, 96]);
+    pooled.dispose();
   });
 });

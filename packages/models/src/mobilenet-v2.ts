@@ -19,7 +19,7 @@ export interface MobileNetV2Options {
   readonly pooling?: 'avg' | 'max' | null;
   /** Activation of the head. Default 'softmax'. */
   readonly classifierActivation?: 'softmax' | 'linear' | null;
-  /** Model name; default Keras' `mobilenetv2_{alpha:.2f}_{rows}`. */
+  /** Model name; default Keras' `mobilenetv2_{alpha:.2f}_{rows}` (rows of the input; see mobileNetV2Rows for ImageNet weights). */
   readonly name?: string;
 }
 
@@ -38,8 +38,8 @@ function makeDivisible(v: number, divisor: number): number {
 const alphaTag = (alpha: number) => alpha.toFixed(2);
 
 /**
- * The rows Keras uses in the model name and weight file name: the input rows when square and
- * one of 96…224, else 224 (Keras falls back to the 224 weights then, with a warning).
+ * The rows of the ImageNet weight file (and then of the model name): the input rows when square
+ * and one of 96…224, else 224 (Keras falls back to the 224 weights then, with a warning).
  */
 export function mobileNetV2Rows(inputShape: readonly number[]): number {
   const [rows, cols] = inputShape;
@@ -127,7 +127,7 @@ export function buildMobileNetV2(options: MobileNetV2Options = {}): tfl.LayersMo
   x = bn('Conv_1_bn').apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reLU({ maxValue: 6, name: 'out_relu' }).apply(x) as tfl.SymbolicTensor;
   x = head(x, auto, includeTop, options.classes ?? 1000, options.pooling ?? null, options.classifierActivation);
-  const name = options.name ?? `mobilenetv2_${alphaTag(alpha)}_${mobileNetV2Rows(inputShape)}`;
+  const name = options.name ?? `mobilenetv2_${alphaTag(alpha)}_${inputShape[0]}`;
   return tfl.model({ inputs: input, outputs: x, name });
 }
 
