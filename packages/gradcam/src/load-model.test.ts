@@ -72,5 +72,6 @@ describe('ImageNet model ids in loadModel and listModels', () => {
     const error = await loadModel('mobilenet_v3').catch((e: unknown) => e);
     expect(ModelLoadError.isInstance(error)).toBe(true);
     expect((error as Error).message).toContain("'mobilenet_v2', 'nasnet_mobile'");
+    await expect(loadModel('nsfw_mobilenet_v2', { weights })).rejects.toThrow(/'weights' option applies to the ImageNet ids/);
   });
 });

@@ -252,6 +252,9 @@ export async function loadModel(
     return build((source as { name?: string }).name ?? 'model', source, options);
   }
   const info = bundledModelInfo(source);
+  if (info && options.weights !== undefined) {
+    throw new ModelLoadError(`The 'weights' option applies to the ImageNet ids (${listChoices(IMAGENET_MODEL_IDS)}); '${source}' ships its own weights.`);
+  }
   if (info) {
     const model = await loadBundledModel(source);
     return build(source, model, options, info.labels);
