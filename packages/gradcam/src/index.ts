@@ -42,5 +42,4 @@ export {
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
 export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
-export { listModels, type ModelListing } from './list-models.js';
-export { isLoadedModel, type LoadedModel, type LoadModelOptions, loadModel, type Prediction } from './load-model.js';
+export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';

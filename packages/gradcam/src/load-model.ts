@@ -1,5 +1,17 @@
 import { type ExplainableModel, isExplainableModel, listChoices, ModelLoadError, toExplainableModel } from '@gradcam/core';
-import { BUNDLED_MODEL_IDS, bundledModelInfo, isGraphModel, isLayersModel, loadBundledModel } from '@gradcam/models';
+import {
+  BUNDLED_MODEL_IDS,
+  bundledModelInfo,
+  cachedImagenetWeightsSize,
+  IMAGENET_CLASS_IDS,
+  IMAGENET_LABELS,
+  IMAGENET_MODEL_IDS,
+  imagenetModelInfo,
+  isGraphModel,
+  isLayersModel,
+  loadBundledModel,
+  loadImagenetModel,
+} from '@gradcam/models';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
@@ -11,6 +23,8 @@ export interface Prediction {
   readonly index: number;
   readonly label: string;
   readonly score: number;
+  /** The class's WordNet synset id, for ImageNet models ('n02108422'). */
+  readonly classId?: string;
 }
 
 /** A model ready to explain, with what is needed to feed it and read its output. */
@@ -25,6 +39,8 @@ export interface LoadedModel {
   readonly inputShape: readonly (number | null)[];
   /** Class labels by index. */
   readonly labels: readonly string[];
+  /** Class ids by index, where the model has them (ImageNet synset ids). */
+  readonly classIds?: readonly string[];
   /** The model's own preprocessing of 0..255 pixels; keeps the rank. Caller disposes the result. */
   preprocessInput(x: tf.Tensor): tf.Tensor;
   /** Keras-style decode_predictions: per sample, the `top` classes by score. */
@@ -35,8 +51,17 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Class labels, when the model does not come with them. */
   readonly labels?: readonly string[];
-  /** Pixel preprocessing for models loaded by URL, path or object; default x/255. */
+  /** Pixel preprocessing; default the model's own ([-1,1] for the ImageNet ids), else x/255. */
   readonly preprocess?: 'x/255' | '[-1,1]' | 'none' | ((x: tf.Tensor) => tf.Tensor);
+  /**
+   * ImageNet ids only: 'imagenet' (default) reads the official Keras weight file from the cache
+   * or downloads it once; or a local Keras .h5 path or an http(s) URL of one.
+   */
+  readonly weights?: string;
+  /** ImageNet ids only: the weight cache folder (default GRADCAM_CACHE, else the platform cache folder). */
+  readonly cacheDir?: string;
+  /** ImageNet ids only: a mirror that replaces the folder of the official weight URLs. */
+  readonly baseUrl?: string;
 }
 
 function preprocessor(kind: LoadModelOptions['preprocess']): (x: tf.Tensor) => tf.Tensor {
@@ -53,7 +78,7 @@ function preprocessor(kind: LoadModelOptions['preprocess']): (x: tf.Tensor) => t
   }
 }
 
-function decodeWith(labels: readonly string[]): LoadedModel['decodePredictions'] {
+function decodeWith(labels: readonly string[], classIds?: readonly string[]): LoadedModel['decodePredictions'] {
   return (preds, top = 5) => {
     let rows: ArrayLike<number>[];
     if (preds instanceof tf.Tensor) {
@@ -67,7 +92,12 @@ function decodeWith(labels: readonly string[]): LoadedModel['decodePredictions']
       rows = [preds as ArrayLike<number>];
     }
     return rows.map((row) =>
-      Array.from({ length: row.length }, (_, index) => ({ index, label: labels[index] ?? `class_${index}`, score: row[index] }))
+      Array.from({ length: row.length }, (_, index) => ({
+        index,
+        label: labels[index] ?? `class_${index}`,
+        score: row[index],
+        ...(classIds?.[index] ? { classId: classIds[index] } : {}),
+      }))
         .sort((a, b) => b.score - a.score || a.index - b.index)
         .slice(0, top),
     );
@@ -133,27 +163,79 @@ async function loadTfjsModel(source: string): Promise<LayersModel | GraphModel> 
   }
 }
 
-function build(id: string, model: LayersModel | GraphModel, options: LoadModelOptions, labels?: readonly string[]): LoadedModel {
+function build(
+  id: string,
+  model: LayersModel | GraphModel,
+  options: LoadModelOptions,
+  labels?: readonly string[],
+  own: { preprocess?: LoadModelOptions['preprocess']; classIds?: readonly string[] } = {},
+): LoadedModel {
   const explainable = toExplainableModel(model);
   const names = options.labels ?? labels ?? Array.from({ length: explainable.numClasses }, (_, i) => `class_${i}`);
+  const classIds = options.labels ? undefined : own.classIds;
   return {
     id,
     model,
     explainable,
     inputShape: explainable.inputShape,
     labels: names,
-    preprocessInput: preprocessor(options.preprocess),
-    decodePredictions: decodeWith(names),
+    ...(classIds ? { classIds } : {}),
+    preprocessInput: preprocessor(options.preprocess ?? own.preprocess),
+    decodePredictions: decodeWith(names, classIds),
   };
 }
+
+const KNOWN_IDS = [...BUNDLED_MODEL_IDS, ...IMAGENET_MODEL_IDS];
 
 /** True for a LoadedModel. */
 export function isLoadedModel(value: unknown): value is LoadedModel {
   return typeof value === 'object' && value !== null && 'explainable' in value && 'preprocessInput' in value && 'model' in value;
 }
 
+/** One model id that loadModel accepts, as `gradcam models` lists it. */
+export interface ModelListing {
+  readonly id: string;
+  /** 'bundled': weights inside an npm package (offline); 'imagenet': official Keras weight file, downloaded once. */
+  readonly source: 'bundled' | 'imagenet';
+  readonly classes: number;
+  /** Input [height, width]. */
+  readonly inputSize: [number, number];
+  /**
+   * Bundled: the bytes of its files in the npm package. ImageNet: the cached weight file's size, or
+   * while not cached an estimate (4 bytes per parameter; the HDF5 file is slightly larger).
+   */
+  readonly sizeBytes: number;
+  /** Bundled: always true. ImageNet: whether the weight file is in the cache. */
+  readonly cached: boolean;
+  readonly description: string;
+}
+
 /**
- * Loads a model: a bundled offline id (default 'nsfw_mobilenet_v2'), a tfjs model.json path
+ * Lists the model ids loadModel accepts: the bundled offline models, then the ImageNet models,
+ * with whether their weights are already cached (`cacheDir` as in loadModel).
+ */
+export async function listModels(options: { readonly cacheDir?: string } = {}): Promise<ModelListing[]> {
+  const bundled = BUNDLED_MODEL_IDS.map((id): ModelListing => {
+    const info = bundledModelInfo(id) as NonNullable<ReturnType<typeof bundledModelInfo>>;
+    const [h, w] = info.inputSize;
+    return { id, source: 'bundled', classes: info.labels.length, inputSize: [h, w], sizeBytes: info.sizeBytes, cached: true, description: info.title };
+  });
+  const imagenet = await Promise.all(
+    IMAGENET_MODEL_IDS.map(async (id): Promise<ModelListing> => {
+      const info = imagenetModelInfo(id) as NonNullable<ReturnType<typeof imagenetModelInfo>>;
+      const cachedSize = await cachedImagenetWeightsSize(id, options);
+      const [h, w] = info.inputSize;
+      const sizeBytes = cachedSize ?? info.paramCount * 4;
+      return { id, source: 'imagenet', classes: info.classes, inputSize: [h, w], sizeBytes, cached: cachedSize !== undefined, description: info.title };
+    }),
+  );
+  return [...bundled, ...imagenet];
+}
+
+/**
+ * Loads a model: a bundled offline id (default 'nsfw_mobilenet_v2'), an ImageNet id
+ * ('mobilenet_v2', 'nasnet_mobile': official Keras weights from the cache, downloaded once, or
+ * `options.weights` = a local .h5 path or URL), a tfjs model.json path
  * (Node) or http(s) URL, or an already loaded tfjs LayersModel / GraphModel. Selects a tfjs
  * backend automatically when none is active yet.
  */
@@ -170,14 +252,20 @@ export async function loadModel(
     return build((source as { name?: string }).name ?? 'model', source, options);
   }
   const info = bundledModelInfo(source);
+  if (info && options.weights !== undefined) {
+    throw new ModelLoadError(`The 'weights' option applies to the ImageNet ids (${listChoices(IMAGENET_MODEL_IDS)}); '${source}' ships its own weights.`);
+  }
   if (info) {
     const model = await loadBundledModel(source);
     return build(source, model, options, info.labels);
   }
+  if (imagenetModelInfo(source)) {
+    const { weights, cacheDir, baseUrl } = options;
+    const model = await loadImagenetModel(source, { weights: weights ?? 'imagenet', cacheDir, baseUrl });
+    return build(source, model, options, IMAGENET_LABELS, { preprocess: '[-1,1]', classIds: IMAGENET_CLASS_IDS });
+  }
   if (!/^https?:\/\//i.test(source) && !/\.json$/i.test(source)) {
-    throw new ModelLoadError(
-      `Unknown model '${source}'. Use a bundled id (${listChoices(BUNDLED_MODEL_IDS)}), a path to a tfjs model.json, or an http(s) URL.`,
-    );
+    throw new ModelLoadError(`Unknown model '${source}'. Use a model id (${listChoices(KNOWN_IDS)}), a path to a tfjs model.json, or an http(s) URL.`);
   }
   return build(source, await loadTfjsModel(source), options);
 }

@@ -15,6 +15,20 @@ describe('bundled offline models', () => {
     expect(bundledModelInfo('nope')).toBeUndefined();
   });
 
+  it('sizeBytes is the size of the model files in the installed nsfwjs package', async () => {
+    const { readdir, stat } = await import('node:fs/promises');
+    const { dirname, join } = await import('node:path');
+    const { createRequire } = await import('node:module');
+    // 'nsfwjs/models/mobilenet_v2' resolves to <package>/dist/cjs/models/mobilenet_v2.js.
+    const root = join(dirname(createRequire(import.meta.url).resolve('nsfwjs/models/mobilenet_v2')), '..', '..', 'models');
+    for (const id of BUNDLED_MODEL_IDS) {
+      const dir = join(root, id.replace(/^nsfw_/, ''));
+      const files = (await readdir(dir)).filter((f) => f.endsWith('.min.js'));
+      const total = (await Promise.all(files.map((f) => stat(join(dir, f))))).reduce((n, s) => n + s.size, 0);
+      expect(bundledModelInfo(id)?.sizeBytes, id).toBe(total);
+    }
+  });
+
   it('loads nsfw_mobilenet_v2 as a Keras MobileNetV2 layers model', async () => {
     const model = await loadBundledModel('nsfw_mobilenet_v2');
     expect('layers' in model && model.layers.map((l) => l.name)).toContain('out_relu');

@@ -18,6 +18,8 @@ export interface BundledModelInfo {
   readonly preprocessing: 'x/255';
   /** Where the weights come from. */
   readonly source: string;
+  /** Bytes of the model's files in the nsfwjs package (topology + weight modules). */
+  readonly sizeBytes: number;
 }
 
 interface ModelModule {
@@ -35,8 +37,8 @@ const SOURCE = 'nsfwjs 4.4.0 (MIT), weights bundled in the npm package';
 type BundledEntry = BundledModelInfo & { load: () => Promise<ModelModule> };
 
 /** The fields every NSFWJS model shares: labels, preprocessing and where the weights come from. */
-function nsfwjsModel(id: string, title: string, kind: BundledModelInfo['kind'], size: number, load: () => Promise<unknown>): BundledEntry {
-  const info = { id, title, kind, inputSize: [size, size] as const, labels: NSFW_CLASSES, preprocessing: 'x/255' as const, source: SOURCE };
+function nsfwjsModel(id: string, title: string, kind: BundledModelInfo['kind'], size: number, sizeBytes: number, load: () => Promise<unknown>): BundledEntry {
+  const info = { id, title, kind, inputSize: [size, size] as const, labels: NSFW_CLASSES, preprocessing: 'x/255' as const, source: SOURCE, sizeBytes };
   return { ...info, load: load as () => Promise<ModelModule> };
 }
 
@@ -46,6 +48,7 @@ const BUNDLED: Record<string, BundledEntry> = {
     'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)',
     'layers',
     224,
+    3_600_073,
     async () => (await import('nsfwjs/models/mobilenet_v2')).MobileNetV2Model,
   ),
   nsfw_mobilenet_v2_mid: nsfwjsModel(
@@ -53,6 +56,7 @@ const BUNDLED: Record<string, BundledEntry> = {
     'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)',
     'graph',
     224,
+    5_864_553,
     async () => (await import('nsfwjs/models/mobilenet_v2_mid')).MobileNetV2MidModel,
   ),
   nsfw_inception_v3: nsfwjsModel(
@@ -60,6 +64,7 @@ const BUNDLED: Record<string, BundledEntry> = {
     'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)',
     'layers',
     299,
+    29_997_085,
     async () => (await import('nsfwjs/models/inception_v3')).InceptionV3Model,
   ),
 };
