@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { imgToArray } from '@gradcam/core';
 import { compareConformance, computeConformanceMaps } from '@gradcam/core/testing';
@@ -7,48 +5,28 @@ import { loadImg } from '@gradcam/format';
 import { loadBundledModel } from '@gradcam/models';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PageResult } from './conformance-page.js';
-import { launchChromium } from './testing.js';
+import { launchChromium, type PageServer, serveBundledPage } from './testing.js';
 
 // Real Chromium (Debian's package, WebGL through SwiftShader) runs the page; Node computes the
 // cpu reference and compares. GRADCAM_SKIP_BROWSER=1 (documented, never set by CI) excludes it.
 const skip = process.env.GRADCAM_SKIP_BROWSER === '1';
 const imagePath = fileURLToPath(new URL('../../../examples/images/chelsea.png', import.meta.url));
 
-let server: Server | undefined;
+let server: PageServer | undefined;
 let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (skip) return;
-  const bundle = await build({
-    entryPoints: [fileURLToPath(new URL('./conformance-page.ts', import.meta.url))],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  const { readFile } = await import('node:fs/promises');
-  const files: Record<string, { type: string; body: Uint8Array | string }> = {
-    '/': { type: 'text/html', body: '<!doctype html><meta charset="utf-8"><script type="module" src="/page.js"></script>' },
-    '/page.js': { type: 'text/javascript', body: bundle.outputFiles[0].contents },
-    '/chelsea.png': { type: 'image/png', body: await readFile(imagePath) },
-  };
-  server = createServer((req, res) => {
-    const file = files[req.url ?? ''];
-    res.writeHead(file ? 200 : 404, { 'content-type': file?.type ?? 'text/plain' });
-    res.end(file?.body ?? 'not found');
-  });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  server = await serveBundledPage(fileURLToPath(new URL('./conformance-page.ts', import.meta.url)), { '/chelsea.png': imagePath });
   browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
+  await server?.close();
 });
 
 it.skipIf(skip)(
@@ -64,8 +42,7 @@ it.skipIf(skip)(
     const page = await (browser as Browser).newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    const { port } = server?.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto((server as PageServer).url);
     await page.waitForFunction(() => 'gradcamConformance' in globalThis, undefined, { timeout: 60_000 });
     const result: PageResult = await page.evaluate(
       ([url, targets]) => (globalThis as unknown as { gradcamConformance(u: string, t: number[]): Promise<PageResult> }).gradcamConformance(url, targets),

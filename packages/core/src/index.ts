@@ -17,5 +17,6 @@ export type { Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec }
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, imgToArray } from './image-tensor.js';
 export { type LayerRef, pickDefaultLayer, resolveLayer } from './layer-selection.js';
+export { importNodeBuiltin } from './node-builtin.js';
 export { isExplainableModel, listModelAdapters, type ModelAdapter, registerModelAdapter, toExplainableModel } from './registry.js';
 export type { Explanation, Heatmap, RgbaImage, TargetExplanation } from './types.js';

@@ -1,5 +1,6 @@
 import type { RgbaImage } from '@gradcam/core';
 import { DecodeError, InvalidInputError } from '@gradcam/core/errors';
+import { importNodeBuiltin } from '@gradcam/core/node-builtin';
 import { type DecodeOptions, decodeImage } from './codecs';
 import { type ResamplingFilter, type ResizeBox, resize, resolveResamplingFilter } from './resample';
 
@@ -19,9 +20,6 @@ export type ImageSource = string | URL | Uint8Array | ArrayBuffer | RgbaImage;
 function isDecoded(source: ImageSource): source is RgbaImage {
   return typeof source === 'object' && 'data' in source && 'width' in source;
 }
-
-// A computed specifier keeps bundlers from trying to resolve a Node built-in for browsers.
-const FS_MODULE = 'node:fs/promises';
 
 // `name` is set for paths and URLs, so errors can say which file failed.
 async function readSource(source: Exclude<ImageSource, RgbaImage>): Promise<{ bytes: Uint8Array; name?: string }> {
@@ -44,7 +42,7 @@ async function readSource(source: Exclude<ImageSource, RgbaImage>): Promise<{ by
   }
   let fs: { readFile(path: string | URL): Promise<Uint8Array> };
   try {
-    fs = await import(/* @vite-ignore */ FS_MODULE);
+    fs = await importNodeBuiltin<typeof fs>('node:fs/promises');
   } catch (err) {
     throw new InvalidInputError(`Cannot read '${name}': file paths need Node.js; in a browser pass the bytes (Uint8Array) or an http(s) URL.`, { cause: err });
   }

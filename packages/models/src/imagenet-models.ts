@@ -1,4 +1,4 @@
-import { InvalidInputError, listChoices, ModelLoadError } from '@gradcam/core';
+import { InvalidInputError, importNodeBuiltin, listChoices, ModelLoadError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
@@ -45,7 +45,7 @@ async function weightBytes(weights: string, options: WeightCacheOptions): Promis
     const file = await fetchWeightFile({ fileName, url: weights }, { ...options, baseUrl: undefined });
     return { bytes: file.bytes, source: weights };
   }
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   try {
     const b = await readFile(weights);
     return { bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), source: weights };
