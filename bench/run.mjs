@@ -9,10 +9,12 @@ import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
+import { explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
+import { interleaved, median, predictVersusExplain } from './measure.mjs';
 
-const image = new URL('../examples/images/chelsea.png', import.meta.url);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const IMAGES = ['chelsea.png', 'coffee.png', 'astronaut.png', 'rocket.jpg'].map((f) => fileURLToPath(new URL(`../examples/images/${f}`, import.meta.url)));
+const LAYERS = ['out_relu', 'block_2_expand'];
+const BATCHES = [1, 8];
 
 async function time(runs, fn) {
   await fn(); // warm-up: kernels compiled, weights uploaded
@@ -25,7 +27,18 @@ async function time(runs, fn) {
   return median(samples);
 }
 
+/** Batch 1 is the first sample image; batch 8 the four samples twice. */
+async function docsFor(model) {
+  const images = await Promise.all(IMAGES.map((path) => loadImg(path, { targetSize: [224, 224] })));
+  return tf.tidy(() => {
+    const all = tf.stack([...images, ...images].map((img) => imgToArray(img)));
+    const eight = model.preprocessInput(all);
+    return { 1: tf.slice(eight, 0, 1), 8: eight };
+  });
+}
+
 const rows = [];
+const targetRows = [];
 for (const backend of ['tensorflow', 'wasm', 'cpu']) {
   try {
     await setBackend(backend);
@@ -33,30 +46,61 @@ for (const backend of ['tensorflow', 'wasm', 'cpu']) {
     console.error(`skipping ${backend}: ${error.message.split('. ')[0]}`);
     continue;
   }
-  const runs = backend === 'cpu' ? 3 : 10;
   const t0 = performance.now();
   const model = await loadModel('nsfw_mobilenet_v2');
-  const load = performance.now() - t0;
-  const img = await loadImg(image.pathname, { targetSize: [224, 224] });
-  const doc = tf.tidy(() => model.preprocessInput(tf.expandDims(imgToArray(img), 0)));
-  const predict = await time(runs, async () => {
-    const y = model.model.predict(doc);
-    await y.data();
-    y.dispose();
-  });
-  const explain = await time(runs, () => explainPrediction(model, doc));
-  const explain5 = await time(runs, () => explainPrediction(model, doc, { targets: { top: 5 } }));
-  doc.dispose();
-  rows.push({
-    backend,
-    runs,
-    loadMs: load,
-    predictMs: predict,
-    explainMs: explain,
-    explain5Ms: explain5,
-    explainOverPredict: explain / predict,
-    fiveOverOne: explain5 / explain,
-  });
+  const loadMs = performance.now() - t0;
+  const docs = await docsFor(model);
+  const cpu = backend === 'cpu';
+  rows.push(
+    ...(await predictVersusExplain({
+      backend,
+      layers: LAYERS,
+      batches: BATCHES,
+      runs: (batch) => (cpu ? (batch === 1 ? 5 : 2) : batch === 1 ? 15 : 5),
+      predict: async (batch) => {
+        const y = model.model.predict(docs[batch]);
+        await y.data();
+        y.dispose();
+      },
+      explain: (layer, batch) => (batch === 1 ? explainPrediction(model, docs[1], { layer }) : explainBatch(model, docs[batch], { layer })),
+    })),
+  );
+  const five = await interleaved(
+    cpu ? 5 : 15,
+    () => explainPrediction(model, docs[1]),
+    () => explainPrediction(model, docs[1], { targets: { top: 5 } }),
+  );
+  targetRows.push({ backend, loadMs, oneTargetMs: five.aMs, fiveTargetsMs: five.bMs, fiveOverOne: five.ratio });
+  tf.dispose([docs[1], docs[8]]);
+}
+rows.push(...(await webglRows()));
+
+/**
+ * The same measurement on webgl, in Debian's Chromium (SwiftShader: a CPU-emulated GPU, so the
+ * absolute times say little; the ratio is the point). Skipped with a notice when there is no
+ * Chromium.
+ */
+async function webglRows() {
+  let testing;
+  try {
+    testing = await import('@gradcam/backend-webgl/testing');
+    testing.findChromium();
+  } catch (error) {
+    console.error(`skipping webgl: ${error.message.split('. ')[0]}`);
+    return [];
+  }
+  const assets = Object.fromEntries(IMAGES.map((path) => [`/${path.split('/').pop()}`, path]));
+  const server = await testing.serveBundledPage(fileURLToPath(new URL('./webgl-page.mjs', import.meta.url)), assets);
+  const browser = await testing.launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => 'gradcamBench' in globalThis, undefined, { timeout: 60_000 });
+    return await page.evaluate(([images, layers, batches]) => globalThis.gradcamBench(images, layers, batches), [Object.keys(assets), LAYERS, BATCHES]);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }
 
 // formatAsImage: the inputs tools/bench/pillow_format.py builds too.
@@ -98,19 +142,22 @@ const results = {
   machine,
   model: 'nsfw_mobilenet_v2',
   rows,
+  targets: targetRows,
   formatting,
   reference: pillow && { pillow: pillow.pillow, matplotlib: pillow.matplotlib },
 };
 await writeFile(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
 const f = (x) => x.toFixed(1);
-console.log(`\nnsfw_mobilenet_v2, chelsea.png 224², Grad-CAM at the default layer (out_relu); medians; ${machine}\n`);
-console.log('| backend | runs | load ms | predict ms | explain ms | explain/predict | 5 targets ms | 5 targets / 1 |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log(`\nnsfw_mobilenet_v2 224², predict vs Grad-CAM explain (one target per image), medians of interleaved runs; ${machine}\n`);
+console.log('| backend | layer | batch | runs | predict ms | explain ms | explain/predict |');
+console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(
-    `| ${r.backend} | ${r.runs} | ${f(r.loadMs)} | ${f(r.predictMs)} | ${f(r.explainMs)} | ${r.explainOverPredict.toFixed(2)} | ${f(r.explain5Ms)} | ${r.fiveOverOne.toFixed(2)} |`,
-  );
+  console.log(`| ${r.backend} | ${r.layer} | ${r.batch} | ${r.runs} | ${f(r.predictMs)} | ${f(r.explainMs)} | ${r.explainOverPredict.toFixed(2)} |`);
 }
+console.log('\nLoad time, and 5 targets vs 1 target at the default layer (one call)\n');
+console.log('| backend | load ms | 1 target ms | 5 targets ms | 5 targets / 1 |');
+console.log('|---|---|---|---|---|');
+for (const r of targetRows) console.log(`| ${r.backend} | ${f(r.loadMs)} | ${f(r.oneTargetMs)} | ${f(r.fiveTargetsMs)} | ${r.fiveOverOne.toFixed(2)} |`);
 console.log(
   `\nformatAsImage (7×7 heatmap → image size, viridis, alpha 0.65, lanczos, composite); medians${pillow ? `; Pillow ${pillow.pillow}, matplotlib ${pillow.matplotlib}` : ''}\n`,
 );

@@ -16,6 +16,7 @@ import {
   type LoadedModel,
   loadImg,
   loadModel,
+  nativeDecodeOptions,
   type ResamplingFilter,
   type RgbaImage,
   resamplingFilters,
@@ -88,7 +89,7 @@ export async function runCompare(image: string, options: CompareCommandOptions, 
   for (const id of ids) models.push(await loadModel(id));
   let original: RgbaImage;
   try {
-    original = decodeImage(new Uint8Array(await readFile(image)));
+    original = decodeImage(new Uint8Array(await readFile(image)), await nativeDecodeOptions());
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     io.stderr(`gradcam: ${image}: ${GradcamError.isInstance(error) ? error.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`);

@@ -7,6 +7,7 @@ import {
   type BackendName,
   type Colormap,
   colormapNames,
+  type DecodeOptions,
   decodeImage,
   type Explanation,
   encodePng,
@@ -17,6 +18,7 @@ import {
   type LoadedModel,
   loadImg,
   loadModel,
+  nativeDecodeOptions,
   type ResamplingFilter,
   resamplingFilters,
   setBackend,
@@ -107,6 +109,8 @@ interface RunContext {
   readonly writer: AtomicWriter;
   /** Output path → the input that wrote it in this run. */
   readonly written: Map<string, string>;
+  /** tfjs-node's JPEG decoder when 'tensorflow' is active. */
+  readonly decodeOptions: DecodeOptions;
 }
 
 function heatmapRows(t: Explanation['targets'][number]): number[][] {
@@ -130,7 +134,7 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   const { loaded, layers, options } = ctx;
   const bytes = new Uint8Array(await readFile(file));
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
-  const original = decodeImage(bytes);
+  const original = decodeImage(bytes, ctx.decodeOptions);
   const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
   const explanations: Explanation[] = [];
@@ -215,7 +219,7 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   await mkdir(options.out, { recursive: true });
 
   const writer = new AtomicWriter();
-  const ctx: RunContext = { loaded, layers, options, writer, written: new Map() };
+  const ctx: RunContext = { loaded, layers, options, writer, written: new Map(), decodeOptions: await nativeDecodeOptions() };
   const reports: ImageReport[] = [];
   const failures: FailureReport[] = unmatched.map(({ input, reason }) => ({ input, error: reason, code: 'ENOENT' }));
   for (const f of failures) io.stderr(`gradcam: ${f.input}: ${f.error}\n`);

@@ -1,4 +1,5 @@
 import { activateBackend, BackendUnavailableError, listChoices } from '@gradcam/core';
+import type { DecodeOptions } from '@gradcam/format';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
@@ -66,4 +67,16 @@ export async function ensureBackend(options: SetBackendOptions = {}): Promise<st
   const engine = tf.engine() as unknown as { backendName: string | null };
   if (engine.backendName) return engine.backendName;
   return setBackend('auto', options);
+}
+
+/**
+ * Decode options that use the active backend's native helpers: with 'tensorflow' active, JPEG
+ * files decode through tfjs-node's libjpeg-turbo (faster, and Pillow's exact pixels); otherwise
+ * none. Pass them to decodeImage / loadImg.
+ */
+export async function nativeDecodeOptions(): Promise<DecodeOptions> {
+  if (!isNode || tf.getBackend() !== 'tensorflow') return {};
+  const { tensorflowJpegDecoder } = await import('@gradcam/backend-node');
+  const jpegDecoder = await tensorflowJpegDecoder();
+  return jpegDecoder ? { jpegDecoder } : {};
 }

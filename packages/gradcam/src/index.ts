@@ -27,6 +27,7 @@ export {
   type Colormap,
   colorize,
   colormapNames,
+  type DecodeOptions,
   decodeImage,
   encodePng,
   expandHeatmap,
@@ -40,6 +41,6 @@ export {
   resamplingFilters,
 } from '@gradcam/format';
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
-export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
+export { type BackendName, ensureBackend, nativeDecodeOptions, type SetBackendOptions, setBackend } from './backend.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';
