@@ -28,6 +28,9 @@ beforeAll(async () => {
     bundle: true,
     format: 'esm',
     platform: 'browser',
+    // @gradcam/models reads weight files and its cache folder through dynamic imports of Node
+    // built-ins, on Node-only paths the page never takes (tsup writes them without `node:`).
+    external: ['os', 'crypto', 'fs', 'fs/promises', 'path', 'node:*'],
     write: false,
     logLevel: 'silent',
   });
