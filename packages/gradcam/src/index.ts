@@ -34,13 +34,22 @@ export {
   type FormatAsImageOptions,
   formatAsImage,
   formatHeatmap,
+  type GrayImage,
   heatmapToImage,
   type LoadImgOptions,
   loadImg,
   type ResamplingFilter,
   resamplingFilters,
 } from '@gradcam/format';
-export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
+export {
+  BUNDLED_MODEL_IDS,
+  type BundledModelInfo,
+  bundledModelInfo,
+  type ImagenetModelInfo,
+  imagenetModelInfo,
+  NSFW_CLASSES,
+  stripSoftmax,
+} from '@gradcam/models';
 export { type BackendName, ensureBackend, nativeDecodeOptions, type SetBackendOptions, setBackend } from './backend.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';
