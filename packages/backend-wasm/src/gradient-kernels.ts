@@ -31,6 +31,9 @@ function delegateToCpu(kernelName: string): tf.KernelConfig {
       const cpu = tf.engine().findBackend('cpu') as CpuBackend | null;
       const cpuKernel = tf.getKernel(kernelName, 'cpu');
       if (!cpu || !cpuKernel) throw new Error(`The cpu backend (with kernel ${kernelName}) is needed by the wasm fallback and is not registered.`);
+      // The cpu backend greets its first use in Node with advice to install tfjs-node; here it
+      // only serves wasm, so that banner would be noise in a CLI's output.
+      (cpu as { firstUse?: boolean }).firstUse = false;
       const cpuInputs: Record<string, tf.TensorInfo> = {};
       for (const [name, info] of Object.entries(inputs)) {
         if (!info) continue;
