@@ -1,0 +1,37 @@
+import { defineConfig, type Plugin } from 'vite';
+
+const NODE_BACKEND = '@gradcam/backend-node';
+
+/**
+ * Modules the page never runs, replaced by stubs that say why. The umbrella imports
+ * @gradcam/backend-node (tfjs-node, a native addon) lazily and only in Node.js; @gradcam/models
+ * imports h5wasm lazily to read the ImageNet models' Keras .h5 files, which the page does not offer
+ * (it lists the bundled models only), and would add a 4.8 MB chunk.
+ */
+const BROWSER_STUBS: Record<string, string> = {
+  [NODE_BACKEND]: `export function useTensorflowBackend() { throw new Error("The 'tensorflow' backend (tfjs-node) only runs in Node.js."); }`,
+  h5wasm: `export default { get ready() { return Promise.reject(new Error('Keras .h5 weight files (the ImageNet models) are not part of the web demo.')); } };`,
+};
+const STUB_PREFIX = '\0gradcam-browser-stub:';
+
+function browserStubs(): Plugin {
+  return {
+    name: 'gradcam-browser-stubs',
+    enforce: 'pre',
+    resolveId: (id) => (Object.hasOwn(BROWSER_STUBS, id) ? STUB_PREFIX + id : null),
+    load: (id) => (id.startsWith(STUB_PREFIX) ? BROWSER_STUBS[id.slice(STUB_PREFIX.length)] : null),
+  };
+}
+
+export default defineConfig({
+  // Relative asset URLs: the built app works from any folder of any static server.
+  base: './',
+  plugins: [browserStubs()],
+  optimizeDeps: { exclude: Object.keys(BROWSER_STUBS) },
+  build: {
+    target: 'es2022',
+    // The bundled models' weights are JavaScript modules (base64): large chunks are expected.
+    chunkSizeWarningLimit: 45_000,
+    reportCompressedSize: false,
+  },
+});
