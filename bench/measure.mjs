@@ -5,12 +5,15 @@
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
- * Times `a` and `b` alternately, `runs` times each after one warm-up of each, so both see the
- * same machine load; returns their medians in ms and the ratio b/a.
+ * Times `a` and `b` alternately, `runs` times each after one warm-up of each (unless `warmUp`
+ * is false: the cpu backend compiles nothing), so both see the same machine load; returns
+ * their medians in ms and the ratio b/a.
  */
-export async function interleaved(runs, a, b) {
-  await a();
-  await b();
+export async function interleaved(runs, a, b, warmUp = true) {
+  if (warmUp) {
+    await a();
+    await b();
+  }
   const ta = [];
   const tb = [];
   for (let i = 0; i < runs; i++) {
@@ -30,7 +33,7 @@ export async function interleaved(runs, a, b) {
  * the model on the batch and reads the result; `explain(layer, batch)` explains every image of
  * the batch (one target each) at the layer. Returns one row per (layer, batch).
  */
-export async function predictVersusExplain({ backend, layers, batches, runs, predict, explain }) {
+export async function predictVersusExplain({ backend, layers, batches, runs, predict, explain, warmUp = true }) {
   const rows = [];
   for (const layer of layers) {
     for (const batch of batches) {
@@ -39,6 +42,7 @@ export async function predictVersusExplain({ backend, layers, batches, runs, pre
         n,
         () => predict(batch),
         () => explain(layer, batch),
+        warmUp,
       );
       rows.push({ backend, layer, batch, runs: n, predictMs: aMs, explainMs: bMs, explainOverPredict: ratio });
     }

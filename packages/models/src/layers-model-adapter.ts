@@ -22,6 +22,7 @@ interface LayerLike {
   outputShape: (number | null)[] | (number | null)[][];
   countParams(): number;
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor | tf.Tensor[];
+  apply(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor | tf.Tensor[];
   activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } | null;
 }
 
@@ -221,7 +222,8 @@ export class LayersModelAdapter implements ExplainableModel {
           const undos = cached
             ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
                 const out = cached.get(l);
-                return out ? [patch(l, 'call', (() => alias(out)) as LayerLike['call'])] : [];
+                // `apply`, not `call`: skips tfjs-layers' per-layer bookkeeping as well.
+                return out ? [patch(l, 'apply', (() => alias(out)) as LayerLike['apply'])] : [];
               })
             : [];
           const original = layer.call;
