@@ -60,7 +60,8 @@ function isChannelsLastBatchNorm(layer: unknown): layer is BatchNormLike {
  */
 export function differentiableCall(layer: unknown, owned: tf.Tensor[]): Call | undefined {
   if (isPlainConv2D(layer)) return unfusedConv2DCall(layer, owned);
-  if (isChannelsLastBatchNorm(layer)) return batchNormInferenceCall(layer);
+  if (isChannelsLastBatchNorm(layer)) return batchNormInferenceCall(layer, owned);
+  if (isCappedRelu(layer)) return cappedReluCall(layer);
   if (isSameAvgPool(layer)) return sameAvgPoolCall(layer);
   if (isStrideOneDepthwise(layer)) return depthwiseCall(layer, owned);
   return undefined;
@@ -90,20 +91,74 @@ function sameAvgPoolCall(layer: AvgPoolLike): Call {
 }
 
 /**
- * BatchNormalization at inference, written as (x − mean) · rsqrt(variance + ε) · γ + β with
- * plain ops, whose gradient with respect to x is one broadcast multiplication. tf.batchNorm's
- * gradient tiles rsqrt(variance) to the full activation shape first (a third of wasm's
- * inner-layer backward time), and, without a scale or an offset (InceptionV3 has
- * `scale: false`), saves the missing γ for the backward pass and then fails ("Cannot read
- * properties of undefined") on every backend.
+ * BatchNormalization at inference, (x − mean) · s + β with s = γ · rsqrt(variance + ε), and
+ * dy · s as its input gradient: nothing saved for the backward pass, one multiplication in it.
+ * tf.batchNorm's gradient tiles rsqrt(variance) to the full activation shape first (a third of
+ * wasm's inner-layer backward time), and, without a scale or an offset (InceptionV3 has
+ * `scale: false`), saves the missing γ and then fails ("Cannot read properties of undefined").
+ * (The folded form x · s + (β − mean · s) moved wasm's inner-layer maps by up to 4e-3 against
+ * TensorFlow; subtracting the mean first keeps every backend within 2e-6.)
  */
-function batchNormInferenceCall(layer: BatchNormLike): Call {
+function batchNormInferenceCall(layer: BatchNormLike, owned: tf.Tensor[]): Call {
+  const constants = lazyConstants(() => {
+    let scale = tf.rsqrt(tf.add(layer.movingVariance.read(), layer.epsilon));
+    if (layer.scale && layer.gamma) scale = tf.mul(scale, layer.gamma.read());
+    return [scale];
+  }, owned);
   return (inputs) => {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    let y = tf.mul(tf.sub(x, layer.movingMean.read()), tf.rsqrt(tf.add(layer.movingVariance.read(), layer.epsilon)));
-    if (layer.scale && layer.gamma) y = tf.mul(y, layer.gamma.read());
-    if (layer.center && layer.beta) y = tf.add(y, layer.beta.read());
-    return y;
+    const [scale] = constants();
+    return withInputGradient(
+      x,
+      (t) => {
+        const y = tf.mul(tf.sub(t, layer.movingMean.read()), scale);
+        return layer.center && layer.beta ? tf.add(y, layer.beta.read()) : y;
+      },
+      (dy) => tf.mul(dy, scale),
+    );
+  };
+}
+
+/** The ReLU layer fields its forward pass uses (ReLU6 is `maxValue: 6`). */
+interface ReluLike {
+  getClassName(): string;
+  maxValue: number | null | undefined;
+}
+
+function isCappedRelu(layer: unknown): layer is ReluLike {
+  const l = layer as ReluLike;
+  return l.getClassName?.() === 'ReLU' && typeof l.maxValue === 'number' && l.maxValue > 0;
+}
+
+/**
+ * A capped ReLU (ReLU6) as one clip whose gradient passes dy where 0 < y < max — TensorFlow's
+ * Relu6Grad — computed as dy · step(y · (max − y)) from the saved output. tfjs-layers runs it as
+ * relu then clipByValue, whose two gradients save the input twice and build the mask from four
+ * comparisons and selections.
+ */
+function cappedReluCall(layer: ReluLike): Call {
+  const max = layer.maxValue as number;
+  const f = (input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = tf.clipByValue(input, 0, max);
+    save([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.mul(dy, tf.step(tf.mul(saved, tf.sub(max, saved)))) };
+  };
+  const capped = tf.customGrad(f as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (inputs) => capped(Array.isArray(inputs) ? inputs[0] : inputs);
+}
+
+/**
+ * Tensors made once per Grad-CAM pass, on first use, and kept in `owned`, which the caller
+ * disposes when the pass ends.
+ */
+function lazyConstants(make: () => tf.Tensor[], owned: tf.Tensor[]): () => tf.Tensor[] {
+  let values: tf.Tensor[] | undefined;
+  return () => {
+    if (!values) {
+      values = tf.tidy(make);
+      for (const v of values) owned.push(tf.keep(v));
+    }
+    return values;
   };
 }
 
@@ -128,22 +183,15 @@ function withInputGradient(x: tf.Tensor, forward: (x: tf.Tensor4D) => tf.Tensor,
 
 /**
  * The kernel a stride-1 'same' input gradient convolves with: spatially flipped, input and
- * output channels swapped (depthwise: flipped only). Made once per Grad-CAM pass and kept in
- * `owned`, which the caller disposes when the pass ends.
+ * output channels swapped (depthwise: flipped only); made once per pass (see lazyConstants).
  */
 function lazyFlippedKernel(kernel: () => tf.Tensor, depthwise: boolean, owned: tf.Tensor[]): () => tf.Tensor4D {
-  let flipped: tf.Tensor4D | undefined;
-  return () => {
-    if (!flipped) {
-      flipped = tf.tidy(() => {
-        const k = kernel();
-        const swapped = depthwise ? k : tf.transpose(k, [0, 1, 3, 2]);
-        return (k.shape[0] === 1 && k.shape[1] === 1 ? swapped : tf.reverse(swapped, [0, 1])) as tf.Tensor4D;
-      });
-      owned.push(tf.keep(flipped));
-    }
-    return flipped;
-  };
+  const flipped = lazyConstants(() => {
+    const k = kernel();
+    const swapped = depthwise ? k : tf.transpose(k, [0, 1, 3, 2]);
+    return [k.shape[0] === 1 && k.shape[1] === 1 ? swapped : tf.reverse(swapped, [0, 1])];
+  }, owned);
+  return () => flipped()[0] as tf.Tensor4D;
 }
 
 /**
