@@ -16,6 +16,15 @@ const variants = readFixture<Record<string, PngVariant>>('png-variants.json');
 const orientation = readFixture<Record<string, { file: string; decoded: StoredImage; upright?: StoredImage }>>('orientation.json');
 const examples = new URL('../../../examples/images/', import.meta.url);
 
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 function bytesOf(b64: string): Uint8Array {
   return new Uint8Array(fromBase64(b64));
 }
@@ -97,6 +106,24 @@ describe('decodeImage: errors', () => {
     new DataView(bomb.buffer).setUint32(16, 100000);
     new DataView(bomb.buffer).setUint32(20, 100000);
     expect(() => decodeImage(bomb)).toThrow(/10000000000 pixels exceeds the limit of 89478485/);
+  });
+
+  it('refuses a file far too short for the size its header declares, before allocating it', () => {
+    // Found by the decoder fuzzing: jpeg-js walked a 9000×9000 raster for 20 s, and pngjs
+    // (with valid CRCs) returned 324 MB of zeros, for files of about 2 kB.
+    const jpgBomb = jpg.slice();
+    const sof = jpgBomb.findIndex((b, i) => b === 0xff && jpgBomb[i + 1] === 0xc0);
+    new DataView(jpgBomb.buffer).setUint16(sof + 5, 9000);
+    new DataView(jpgBomb.buffer).setUint16(sof + 7, 9000);
+    expect(() => decodeImage(jpgBomb)).toThrow(
+      /JPEG: the header declares 9000×9000 pixels, which need at least \d+ bytes of coded data, but the file has \d+ bytes/,
+    );
+    const pngBomb = png.slice();
+    const view = new DataView(pngBomb.buffer);
+    view.setUint32(16, 9000);
+    view.setUint32(20, 9000);
+    view.setUint32(29, crc32(pngBomb.subarray(12, 29)));
+    expect(() => decodeImage(pngBomb)).toThrow(/PNG: the header declares 9000×9000 pixels, which need at least \d+ bytes of compressed data/);
   });
 
   it('rejects non-bytes', () => {

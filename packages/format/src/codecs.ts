@@ -81,13 +81,46 @@ function toPngBuffer(bytes: Uint8Array): Buffer {
   return BufferImpl.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * The fewest IDAT bytes a PNG of this size can have: deflate compresses at most 1032:1 (a
+ * 258-byte match in 2 bits). pngjs does not notice missing pixel data once the CRCs are right:
+ * it allocates the declared raster and fills it with zeros, so a 2 kB file claiming 9000×9000
+ * would decode to 324 MB of nothing after seconds. Pillow reports such files as truncated.
+ */
+function minimumIdatBytes(width: number, height: number, depth: number, colorType: number): number {
+  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType];
+  if (channels === undefined || !(depth > 0)) return 0; // pngjs names the bad header
+  const raw = height * (1 + Math.ceil((width * channels * depth) / 8));
+  return Math.floor(raw / 1032);
+}
+
+/** Total length of the IDAT chunks, as far as the chunk structure is intact. */
+function idatBytes(view: DataView): number {
+  let total = 0;
+  for (let p = 8; p + 8 <= view.byteLength; ) {
+    const len = view.getUint32(p);
+    if (view.getUint32(p + 4) === 0x49444154) total += Math.min(len, view.byteLength - p - 8); // 'IDAT'
+    p += 12 + len;
+  }
+  return total;
+}
+
 function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
   // IHDR is always the first chunk: length(4) 'IHDR'(4) width(4) height(4) …
   if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
     throw new DecodeError(`Cannot decode PNG: the file is truncated or has no IHDR header (${bytes.length} bytes).`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  checkDimensions('PNG', view.getUint32(16), view.getUint32(20), maxPixels);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  checkDimensions('PNG', width, height, maxPixels);
+  const minimum = minimumIdatBytes(width, height, bytes[24], bytes[25]);
+  const idat = idatBytes(view);
+  if (idat < minimum) {
+    throw new DecodeError(
+      `Cannot decode PNG: the header declares ${width}×${height} pixels, which need at least ${minimum} bytes of compressed data, ` +
+        `but the IDAT chunks hold ${idat} bytes (truncated or corrupt).`,
+    );
+  }
 
   let png: { width: number; height: number; depth: number; colorType: number; transColor?: number[]; data: ArrayLike<number> };
   try {
@@ -100,16 +133,20 @@ function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
     const truncated = /finished stream|ran out of data|unexpected end|incomplete/i.test(msg);
     throw new DecodeError(`Cannot decode PNG: ${truncated ? `the file is truncated (${msg})` : msg}.`, { cause: err });
   }
-  const { width, height, depth, colorType, transColor, data } = png;
+  const { depth, colorType, transColor, data } = png;
   if (!data || data.length !== width * height * 4) {
     throw new DecodeError(`Cannot decode PNG: pixel data is incomplete (truncated or corrupt file).`);
   }
-  const out = new Uint8ClampedArray(width * height * 4);
-  if (colorType === 3 || depth === 8) {
+  const eightBit = colorType === 3 || depth === 8;
+  // 8-bit data is already what we return: reuse pngjs' buffer when it holds nothing else, so a
+  // large image is not held twice (256 MB each at 8000×8000).
+  const own = eightBit && data instanceof Uint8Array && data.byteOffset === 0 && data.buffer.byteLength === data.length;
+  const out = own ? new Uint8ClampedArray(data.buffer, 0, data.length) : new Uint8ClampedArray(width * height * 4);
+  if (!own && eightBit) {
     out.set(data);
   } else if (depth === 16) {
     for (let i = 0; i < out.length; i++) out[i] = data[i] >> 8;
-  } else {
+  } else if (!eightBit) {
     const scale = 255 / (2 ** depth - 1);
     for (let i = 0; i < out.length; i++) out[i] = data[i] * scale;
   }
@@ -132,8 +169,17 @@ function restoreKeyedColour(out: Uint8ClampedArray, key: number[], depth: number
   }
 }
 
-/** Frame size from the first SOF marker, or undefined if the stream ends before one. */
-function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+/** A JPEG frame header (SOF segment): size, whether it is Huffman-coded, sampling factors. */
+interface JpegFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly huffman: boolean;
+  /** [horizontal, vertical] sampling factor of each component. */
+  readonly sampling: readonly (readonly [number, number])[];
+}
+
+/** The first SOF segment, or undefined if the stream ends before one. */
+function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
   let p = 2;
   while (p + 4 <= bytes.length) {
     if (bytes[p] !== 0xff) return undefined;
@@ -147,15 +193,37 @@ function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | u
       continue;
     }
     const len = (bytes[p + 2] << 8) | bytes[p + 3];
-    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC); SOF9 and up are arithmetic-coded.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (p + 9 > bytes.length) return undefined;
-      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8] };
+      if (p + 10 > bytes.length) return undefined;
+      const count = bytes[p + 9];
+      const sampling: [number, number][] = [];
+      for (let i = 0, q = p + 10; i < count && q + 3 <= bytes.length; i++, q += 3) {
+        sampling.push([Math.max(1, bytes[q + 1] >> 4), Math.max(1, bytes[q + 1] & 15)]);
+      }
+      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8], huffman: marker < 0xc8, sampling };
     }
     if (marker === 0xda) return undefined; // scan data before any frame header
     p += 2 + len;
   }
   return undefined;
+}
+
+/**
+ * The fewest bytes a Huffman-coded JPEG of this frame can have: every 8×8 block of every
+ * component codes its DC coefficient with a Huffman code of at least one bit. A file much
+ * shorter than that declares a size it does not hold; jpeg-js would still allocate and walk the
+ * whole declared raster (tens of seconds for a 2 kB file that claims 9000×9000).
+ */
+function minimumJpegBytes(frame: JpegFrame): number {
+  if (!frame.huffman || frame.sampling.length === 0) return 0;
+  const hMax = Math.max(...frame.sampling.map(([h]) => h));
+  const vMax = Math.max(...frame.sampling.map(([, v]) => v));
+  let blocks = 0;
+  for (const [h, v] of frame.sampling) {
+    blocks += Math.ceil(Math.ceil((frame.width * h) / hMax) / 8) * Math.ceil(Math.ceil((frame.height * v) / vMax) / 8);
+  }
+  return Math.ceil(blocks / 8);
 }
 
 function hasEndOfImage(bytes: Uint8Array): boolean {
@@ -167,9 +235,16 @@ function hasEndOfImage(bytes: Uint8Array): boolean {
 }
 
 function decodeJpeg(bytes: Uint8Array, maxPixels: number, native?: JpegDecoder): RgbaImage {
-  const frame = jpegFrameSize(bytes);
+  const frame = jpegFrame(bytes);
   if (!frame) throw new DecodeError('Cannot decode JPEG: no frame header (SOF) found; the file is truncated or corrupt.');
   checkDimensions('JPEG', frame.width, frame.height, maxPixels);
+  const minimum = minimumJpegBytes(frame);
+  if (bytes.length < minimum) {
+    throw new DecodeError(
+      `Cannot decode JPEG: the header declares ${frame.width}×${frame.height} pixels, which need at least ${minimum} bytes of coded data, ` +
+        `but the file has ${bytes.length} bytes (truncated or corrupt).`,
+    );
+  }
   // jpeg-js fills missing scan data with grey instead of failing; Pillow raises "image file is
   // truncated". Require the end-of-image marker to behave like Pillow.
   if (!hasEndOfImage(bytes)) {
