@@ -81,28 +81,87 @@ function toPngBuffer(bytes: Uint8Array): Buffer {
   return BufferImpl.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/**
- * The fewest IDAT bytes a PNG of this size can have: deflate compresses at most 1032:1 (a
- * 258-byte match in 2 bits). pngjs does not notice missing pixel data once the CRCs are right:
- * it allocates the declared raster and fills it with zeros, so a 2 kB file claiming 9000×9000
- * would decode to 324 MB of nothing after seconds. Pillow reports such files as truncated.
- */
-function minimumIdatBytes(width: number, height: number, depth: number, colorType: number): number {
-  const channels = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[colorType];
-  if (channels === undefined || !(depth > 0)) return 0; // pngjs names the bad header
-  const raw = height * (1 + Math.ceil((width * channels * depth) / 8));
-  return Math.floor(raw / 1032);
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Bytes of the filtered scanlines (a filter byte per row) of a PNG, interlaced or not. */
+function rawPngBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
+  if (!interlaced) return rows(width, height);
+  // Adam7: [x0, y0, dx, dy] of the seven passes.
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  return passes.reduce((n, [x0, y0, dx, dy]) => n + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
 }
 
-/** Total length of the IDAT chunks, as far as the chunk structure is intact. */
-function idatBytes(view: DataView): number {
-  let total = 0;
+/** The payloads of the IDAT chunks, as far as the chunk structure is intact. */
+function idatChunks(bytes: Uint8Array, view: DataView): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
   for (let p = 8; p + 8 <= view.byteLength; ) {
     const len = view.getUint32(p);
-    if (view.getUint32(p + 4) === 0x49444154) total += Math.min(len, view.byteLength - p - 8); // 'IDAT'
+    if (view.getUint32(p + 4) === 0x49444154) chunks.push(bytes.subarray(p + 8, Math.min(p + 8 + len, bytes.length))); // 'IDAT'
     p += 12 + len;
   }
-  return total;
+  return chunks;
+}
+
+type SyncInflate = (data: Uint8Array, options: { maxOutputLength: number }) => Uint8Array;
+
+// Node's zlib, loaded synchronously where Node offers that (process.getBuiltinModule, Node ≥ 20.16);
+// undefined in browsers.
+const nodeInflateSync: SyncInflate | undefined = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const zlib = proc?.getBuiltinModule?.('node:zlib') as { inflateSync?: SyncInflate } | undefined;
+  return zlib?.inflateSync;
+})();
+
+/**
+ * Checks the compressed pixel data before pngjs sees it. pngjs' synchronous inflate ignores
+ * zlib's errors on Node 20 and returns its output buffer as it found it — uninitialised memory
+ * — so a corrupt deflate stream (with valid CRCs) decoded to random pixels or random errors.
+ * Also refuses, before inflating anything, data far too short for the declared size: deflate
+ * compresses at most 1032:1, and pngjs would otherwise allocate the declared raster (324 MB of
+ * zeros after seconds for a 2 kB file claiming 9000×9000). Pillow reports both as broken files.
+ */
+function checkPngData(bytes: Uint8Array, view: DataView, width: number, height: number): void {
+  const channels = PNG_CHANNELS[bytes[25]];
+  const depth = bytes[24];
+  if (channels === undefined || !(depth > 0)) return; // pngjs names the bad header
+  const raw = rawPngBytes(width, height, channels * depth, bytes[28] === 1);
+  const chunks = idatChunks(bytes, view);
+  const compressed = chunks.reduce((n, c) => n + c.length, 0);
+  const minimum = Math.floor(raw / 1032);
+  if (compressed < minimum) {
+    throw new DecodeError(
+      `Cannot decode PNG: the header declares ${width}×${height} pixels, which need at least ${minimum} bytes of compressed data, ` +
+        `but the IDAT chunks hold ${compressed} bytes (truncated or corrupt).`,
+    );
+  }
+  if (!nodeInflateSync || compressed === 0) return;
+  const all = new Uint8Array(compressed);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.length;
+  }
+  let inflated: Uint8Array;
+  try {
+    inflated = nodeInflateSync(all, { maxOutputLength: raw + 1 });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') return; // more data than needed: pngjs ignores the rest, as Pillow does
+    if (code === 'Z_BUF_ERROR') throw new DecodeError(`Cannot decode PNG: the file is truncated (zlib: ${describe(err)}).`, { cause: err });
+    throw new DecodeError(`Cannot decode PNG: the compressed pixel data is corrupt (zlib: ${describe(err)}).`, { cause: err });
+  }
+  if (inflated.length < raw) {
+    throw new DecodeError(`Cannot decode PNG: the file is truncated (pixel data for ${inflated.length} of ${raw} bytes).`);
+  }
 }
 
 function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
@@ -113,14 +172,7 @@ function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const [width, height] = [view.getUint32(16), view.getUint32(20)];
   checkDimensions('PNG', width, height, maxPixels);
-  const minimum = minimumIdatBytes(width, height, bytes[24], bytes[25]);
-  const idat = idatBytes(view);
-  if (idat < minimum) {
-    throw new DecodeError(
-      `Cannot decode PNG: the header declares ${width}×${height} pixels, which need at least ${minimum} bytes of compressed data, ` +
-        `but the IDAT chunks hold ${idat} bytes (truncated or corrupt).`,
-    );
-  }
+  checkPngData(bytes, view, width, height);
 
   let png: { width: number; height: number; depth: number; colorType: number; transColor?: number[]; data: ArrayLike<number> };
   try {
@@ -275,8 +327,10 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number, native?: JpegDecoder):
   return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
+// One line: the CLI prints one error line per file, and native decoders (TensorFlow's
+// "Invalid TF_Status: 3\nMessage: …") report on several.
 function describe(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, ' ');
   return msg.replace(/\.$/, '') || 'unknown error';
 }
 
