@@ -7,7 +7,7 @@
 //     in Node; webgl in Debian's Chromium, SwiftShader);
 //   - formatAsImage at 224² and 3000×2000, next to Pillow doing ELI5's same work;
 //   - the CLI explaining 50 images end to end (images/s, the child's peak RSS);
-//   - this process' peak RSS after each backend.
+//   - this process' peak RSS after each backend (VmHWM on Linux, see bench/rss-probe.mjs).
 // --reference also runs tools/bench-reference/reference.py (TensorFlow/Keras GradientTape on the
 // same MobileNetV2 weights, eager and tf.function, and Pillow) and prints ours/TF and ours/Pillow.
 // Python: $GRADCAM_PYTHON, else .venv-tools/bin/python (tools/setup-venv.sh), else /tmp/venv/bin/python.
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
 import { interleaved, median, medianOf, predictVersusExplain } from './measure.mjs';
+import { peakRssKb } from './rss-probe.mjs';
 
 const args = process.argv.slice(2);
 const REFERENCE = args.includes('--reference');
@@ -37,21 +38,27 @@ const LAYERS = ['out_relu', 'block_2_expand'];
 const BATCHES = [1, 8];
 const RUNS = 10; // medians of at least 10 runs after a warm-up, everywhere the issue asks for medians
 /**
- * The (layer, batch) cases per backend. The pure-JavaScript cpu backend and webgl on SwiftShader
- * take seconds per batch-8 explain at block_2_expand; leaving that one case out keeps the whole
- * bench under 10 minutes on a 2-core machine.
+ * The (layer, batch) cases per backend. The slow ones leave out what costs seconds per call, to
+ * keep the whole bench under 10 minutes on a 2-core machine: the pure-JavaScript cpu backend
+ * runs batch 1 only (batch 8 took 7–8 s per predict or explain), webgl on SwiftShader leaves out
+ * batch 8 at block_2_expand.
  */
-const casesFor = (backend) =>
-  backend === 'cpu' || backend === 'webgl'
-    ? [
-        [LAYERS[0], 1],
-        [LAYERS[1], 1],
-        [LAYERS[0], 8],
-      ]
-    : LAYERS.flatMap((layer) => BATCHES.map((batch) => [layer, batch]));
+const casesFor = (backend) => {
+  if (backend === 'cpu') return LAYERS.map((layer) => [layer, 1]);
+  if (backend === 'webgl') {
+    return [
+      [LAYERS[0], 1],
+      [LAYERS[1], 1],
+      [LAYERS[0], 8],
+    ];
+  }
+  return LAYERS.flatMap((layer) => BATCHES.map((batch) => [layer, batch]));
+};
 const wanted = process.env.GRADCAM_BENCH_BACKENDS?.split(',').map((b) => b.trim());
 const include = (backend) => !wanted || wanted.includes(backend);
-const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+const peakRssMb = () => peakRssKb() / 1024;
+/** One progress line on stderr (the tables go to stdout). */
+const progress = (what) => console.error(`bench: ${what} (${((performance.now() - benchStart) / 1000).toFixed(0)} s)`);
 
 /** Batch 1 is the first sample image; batch 8 the four samples twice. */
 async function docsFor(model) {
@@ -96,6 +103,7 @@ for (const backend of ['tensorflow', 'wasm', 'cpu'].filter(include)) {
     continue;
   }
   available.push(backend);
+  progress(backend);
   const started = performance.now();
   loads.push(...(await loadRows(backend)));
   const model = await loadModel('nsfw_mobilenet_v2');
@@ -124,6 +132,7 @@ for (const backend of ['tensorflow', 'wasm', 'cpu'].filter(include)) {
   rss.push({ after: backend, peakRssMb: peakRssMb(), seconds: (performance.now() - started) / 1000 });
 }
 if (include('webgl')) {
+  progress('webgl');
   try {
     rows.push(...(await webglRows()));
   } catch (error) {
@@ -171,6 +180,7 @@ function formatInputs(size) {
   return { heatmap, image: { width, height, data } };
 }
 const formatting = [];
+progress('formatAsImage');
 for (const size of SIZES) {
   const { heatmap, image } = formatInputs(size);
   formatting.push({ size, oursMs: await medianOf(size === '224x224' ? 30 : RUNS, () => formatHeatmap(heatmap, image)) });
@@ -196,6 +206,7 @@ async function cliRows(backends) {
   const out = [];
   try {
     for (const backend of backends) {
+      progress(`CLI on 50 images, ${backend}`);
       const rssFile = join(dir, `${backend}.rss`);
       const t0 = performance.now();
       const code = await new Promise((resolve, reject) => {
@@ -228,6 +239,7 @@ let reference;
 if (!python) {
   console.error('No Python found (set GRADCAM_PYTHON or run tools/setup-venv.sh): no Pillow or TensorFlow ratios.');
 } else if (REFERENCE) {
+  progress('TensorFlow and Pillow reference');
   try {
     // Same kernels on both sides: the child inherits TF_ENABLE_ONEDNN_OPTS, which
     // @gradcam/backend-node sets to 0 (unless given) before tfjs-node loads; the reference script
