@@ -6,7 +6,7 @@ import { loadBundledModel } from '@gradcam/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { predictVersusExplain } from './measure.mjs';
 
-globalThis.gradcamBench = async (imageUrls, layers, batches) => {
+globalThis.gradcamBench = async (imageUrls, cases, runs) => {
   await useWebglBackend();
   const model = await loadBundledModel('nsfw_mobilenet_v2');
   const images = await Promise.all(imageUrls.map(async (url) => loadImg(new Uint8Array(await (await fetch(url)).arrayBuffer()), { targetSize: [224, 224] })));
@@ -14,9 +14,8 @@ globalThis.gradcamBench = async (imageUrls, layers, batches) => {
   const docs = { 1: tf.slice(eight, 0, 1), 8: eight };
   const rows = await predictVersusExplain({
     backend: 'webgl',
-    layers,
-    batches,
-    runs: (batch) => (batch === 1 ? 10 : 3),
+    cases,
+    runs: () => runs,
     predict: async (batch) => {
       const y = model.predict(docs[batch]);
       await y.data();

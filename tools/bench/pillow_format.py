@@ -4,6 +4,7 @@ Same inputs as bench/run.mjs: a 7x7 heatmap h[i][j] = ((i * 7 + j) % 10) / 9 and
 RGB image whose pixel (x, y) is (x % 256, y % 256, (x + y) % 256). Prints JSON
 {"<width>x<height>": median milliseconds, ...}.
 Usage: python tools/bench/pillow_format.py 224x224 3000x2000
+(tools/bench-reference/reference.py imports `measure` for `pnpm bench --reference`.)
 """
 
 import json
@@ -43,14 +44,19 @@ def median_ms(fn, runs):
     return sorted(samples)[len(samples) // 2]
 
 
-def main():
+def measure(sizes):
+    """{"pillow": version, "matplotlib": version, "<width>x<height>": median ms, ...}"""
     results = {"pillow": PIL.__version__, "matplotlib": matplotlib.__version__}
-    for size in sys.argv[1:]:
+    for size in sizes:
         width, height = (int(v) for v in size.split("x"))
         heatmap, image = inputs(width, height)
         # The RGBA conversion of the photo is part of ELI5's work, so it stays inside the timing.
         results[size] = median_ms(lambda: format_as_image(heatmap, image), 10 if width * height > 10**6 else 30)
-    print(json.dumps(results))
+    return results
+
+
+def main():
+    print(json.dumps(measure(sys.argv[1:])))
 
 
 if __name__ == "__main__":

@@ -39,5 +39,7 @@ describe.skipIf(process.env.GRADCAM_SKIP_TFJS_NODE === '1')('JPEG decoding throu
     const sof = corrupt.findIndex((b, i) => b === 0xff && corrupt[i + 1] >= 0xc0 && corrupt[i + 1] <= 0xc2);
     corrupt[sof + 9] = 0; // no colour components
     expect(() => decodeImage(corrupt, { jpegDecoder })).toThrowError(expect.objectContaining({ code: 'DECODE' }));
+    // TensorFlow's two-line status ("Invalid TF_Status: 3\nMessage: …") becomes one line.
+    expect(() => decodeImage(corrupt, { jpegDecoder })).toThrowError(/^Cannot decode JPEG: libjpeg-turbo: [^\n]+$/);
   });
 });

@@ -16,7 +16,15 @@ export async function tensorflowJpegDecoder(): Promise<((bytes: Uint8Array) => R
   return (bytes) => {
     // channels 3: TensorFlow's DecodeJpeg has no RGBA output; 'INTEGER_ACCURATE' is libjpeg's
     // JDCT_ISLOW, Pillow's default (TensorFlow's own default is the faster, coarser IFAST).
-    const decoded = tfn.node.decodeJpeg(bytes, 3, 1, true, false, 1, 'INTEGER_ACCURATE');
+    let decoded: tf.Tensor3D;
+    try {
+      decoded = tfn.node.decodeJpeg(bytes, 3, 1, true, false, 1, 'INTEGER_ACCURATE');
+    } catch (error) {
+      // TensorFlow's status text ("Invalid TF_Status: 3\nMessage: jpeg::Uncompress failed. …"):
+      // keep the message part.
+      const message = String((error as Error)?.message ?? error);
+      throw new Error(`libjpeg-turbo: ${message.replace(/^[\s\S]*?Message:\s*/, '').trim()}`, { cause: error });
+    }
     const [height, width] = decoded.shape;
     const rgb = decoded.dataSync();
     decoded.dispose();

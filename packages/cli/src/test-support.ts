@@ -19,10 +19,13 @@ export interface BinResult {
   readonly stderr: string;
 }
 
-/** Starts `node dist/bin.js …args`; `onStdout` sees the output as it comes. */
+/**
+ * Starts `node dist/bin.js …args`; `onStdout` sees the output as it comes. With `timeoutMs` the
+ * child is killed (SIGKILL, reported in `signal`) if it runs longer: a bound against hangs.
+ */
 export function startBin(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string>; onStdout?: (soFar: string, child: ChildProcess) => void } = {},
+  options: { cwd?: string; env?: Record<string, string>; onStdout?: (soFar: string, child: ChildProcess) => void; timeoutMs?: number } = {},
 ): Promise<BinResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx -y pnpm@10 --filter @gradcam/cli build).`);
   const child = spawn(process.execPath, [BIN, ...args], {
@@ -39,9 +42,13 @@ export function startBin(
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }
 

@@ -16,6 +16,15 @@ const variants = readFixture<Record<string, PngVariant>>('png-variants.json');
 const orientation = readFixture<Record<string, { file: string; decoded: StoredImage; upright?: StoredImage }>>('orientation.json');
 const examples = new URL('../../../examples/images/', import.meta.url);
 
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 function bytesOf(b64: string): Uint8Array {
   return new Uint8Array(fromBase64(b64));
 }
@@ -99,6 +108,45 @@ describe('decodeImage: errors', () => {
     expect(() => decodeImage(bomb)).toThrow(/10000000000 pixels exceeds the limit of 89478485/);
   });
 
+  it('refuses a file far too short for the size its header declares, before allocating it', () => {
+    // Found by the decoder fuzzing: jpeg-js walked a 9000×9000 raster for 20 s, and pngjs
+    // (with valid CRCs) returned 324 MB of zeros, for files of about 2 kB.
+    const jpgBomb = jpg.slice();
+    const sof = jpgBomb.findIndex((b, i) => b === 0xff && jpgBomb[i + 1] === 0xc0);
+    new DataView(jpgBomb.buffer).setUint16(sof + 5, 9000);
+    new DataView(jpgBomb.buffer).setUint16(sof + 7, 9000);
+    expect(() => decodeImage(jpgBomb)).toThrow(
+      /JPEG: the header declares 9000×9000 pixels, which need at least \d+ bytes of coded data, but the file has \d+ bytes/,
+    );
+    const pngBomb = png.slice();
+    const view = new DataView(pngBomb.buffer);
+    view.setUint32(16, 9000);
+    view.setUint32(20, 9000);
+    view.setUint32(29, crc32(pngBomb.subarray(12, 29)));
+    expect(() => decodeImage(pngBomb)).toThrow(/PNG: the header declares 9000×9000 pixels, which need at least \d+ bytes of compressed data/);
+  });
+
+  it('a corrupt deflate stream with valid CRCs → the same DecodeError every time, never random pixels', () => {
+    // Found by the decoder fuzzing: pngjs' sync inflate ignores zlib errors and returned
+    // uninitialised memory as pixel data.
+    const broken = png.slice();
+    const view = new DataView(broken.buffer);
+    const idat = broken.findIndex((b, i) => String.fromCharCode(b, broken[i + 1], broken[i + 2], broken[i + 3]) === 'IDAT');
+    const length = view.getUint32(idat - 4);
+    broken.fill(0xff, idat + 6, idat + 4 + length - 4); // keep the zlib header, break the blocks
+    view.setUint32(idat + 4 + length, crc32(broken.subarray(idat, idat + 4 + length)));
+    const messages = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      try {
+        decodeImage(broken);
+        messages.add('decoded');
+      } catch (err) {
+        messages.add((err as Error).message);
+      }
+    }
+    expect([...messages]).toEqual([expect.stringMatching(/^Cannot decode PNG: the compressed pixel data is corrupt \(zlib: .+\)\.$/)]);
+  });
+
   it('rejects non-bytes', () => {
     expect(() => decodeImage('abc' as unknown as Uint8Array)).toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
@@ -151,6 +199,13 @@ describe('decodeImage with a JPEG decoder of the caller (jpegDecoder)', () => {
         },
       }),
     ).toThrowError(expect.objectContaining({ code: 'DECODE', message: 'Cannot decode JPEG: bad Huffman code.' }));
+    // Messages stay on one line (the CLI prints one line per failed file).
+    const multiline = () => {
+      throw new Error('Invalid TF_Status: 3\nMessage: jpeg::Uncompress failed.\n');
+    };
+    expect(() => decodeImage(jpg, { jpegDecoder: multiline })).toThrowError(
+      expect.objectContaining({ message: 'Cannot decode JPEG: Invalid TF_Status: 3 Message: jpeg::Uncompress failed.' }),
+    );
     const tiny = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
     expect(() => decodeImage(jpg, { jpegDecoder: () => tiny })).toThrowError(/returned 1×1 pixels for a 24×16 frame/);
   });

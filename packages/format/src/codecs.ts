@@ -81,13 +81,98 @@ function toPngBuffer(bytes: Uint8Array): Buffer {
   return BufferImpl.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+
+/** Bytes of the filtered scanlines (a filter byte per row) of a PNG, interlaced or not. */
+function rawPngBytes(width: number, height: number, bitsPerPixel: number, interlaced: boolean): number {
+  const rows = (w: number, h: number) => (w > 0 && h > 0 ? h * (1 + Math.ceil((w * bitsPerPixel) / 8)) : 0);
+  if (!interlaced) return rows(width, height);
+  // Adam7: [x0, y0, dx, dy] of the seven passes.
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  return passes.reduce((n, [x0, y0, dx, dy]) => n + rows(Math.ceil((width - x0) / dx), Math.ceil((height - y0) / dy)), 0);
+}
+
+/** The payloads of the IDAT chunks, as far as the chunk structure is intact. */
+function idatChunks(bytes: Uint8Array, view: DataView): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  for (let p = 8; p + 8 <= view.byteLength; ) {
+    const len = view.getUint32(p);
+    if (view.getUint32(p + 4) === 0x49444154) chunks.push(bytes.subarray(p + 8, Math.min(p + 8 + len, bytes.length))); // 'IDAT'
+    p += 12 + len;
+  }
+  return chunks;
+}
+
+type SyncInflate = (data: Uint8Array, options: { maxOutputLength: number }) => Uint8Array;
+
+// Node's zlib, loaded synchronously where Node offers that (process.getBuiltinModule, Node ≥ 20.16);
+// undefined in browsers.
+const nodeInflateSync: SyncInflate | undefined = (() => {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const zlib = proc?.getBuiltinModule?.('node:zlib') as { inflateSync?: SyncInflate } | undefined;
+  return zlib?.inflateSync;
+})();
+
+/**
+ * Checks the compressed pixel data before pngjs sees it. pngjs' synchronous inflate ignores
+ * zlib's errors on Node 20 and returns its output buffer as it found it — uninitialised memory
+ * — so a corrupt deflate stream (with valid CRCs) decoded to random pixels or random errors.
+ * Also refuses, before inflating anything, data far too short for the declared size: deflate
+ * compresses at most 1032:1, and pngjs would otherwise allocate the declared raster (324 MB of
+ * zeros after seconds for a 2 kB file claiming 9000×9000). Pillow reports both as broken files.
+ */
+function checkPngData(bytes: Uint8Array, view: DataView, width: number, height: number): void {
+  const channels = PNG_CHANNELS[bytes[25]];
+  const depth = bytes[24];
+  if (channels === undefined || !(depth > 0)) return; // pngjs names the bad header
+  const raw = rawPngBytes(width, height, channels * depth, bytes[28] === 1);
+  const chunks = idatChunks(bytes, view);
+  const compressed = chunks.reduce((n, c) => n + c.length, 0);
+  const minimum = Math.floor(raw / 1032);
+  if (compressed < minimum) {
+    throw new DecodeError(
+      `Cannot decode PNG: the header declares ${width}×${height} pixels, which need at least ${minimum} bytes of compressed data, ` +
+        `but the IDAT chunks hold ${compressed} bytes (truncated or corrupt).`,
+    );
+  }
+  if (!nodeInflateSync || compressed === 0) return;
+  const all = new Uint8Array(compressed);
+  let offset = 0;
+  for (const c of chunks) {
+    all.set(c, offset);
+    offset += c.length;
+  }
+  let inflated: Uint8Array;
+  try {
+    inflated = nodeInflateSync(all, { maxOutputLength: raw + 1 });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') return; // more data than needed: pngjs ignores the rest, as Pillow does
+    if (code === 'Z_BUF_ERROR') throw new DecodeError(`Cannot decode PNG: the file is truncated (zlib: ${describe(err)}).`, { cause: err });
+    throw new DecodeError(`Cannot decode PNG: the compressed pixel data is corrupt (zlib: ${describe(err)}).`, { cause: err });
+  }
+  if (inflated.length < raw) {
+    throw new DecodeError(`Cannot decode PNG: the file is truncated (pixel data for ${inflated.length} of ${raw} bytes).`);
+  }
+}
+
 function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
   // IHDR is always the first chunk: length(4) 'IHDR'(4) width(4) height(4) …
   if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') {
     throw new DecodeError(`Cannot decode PNG: the file is truncated or has no IHDR header (${bytes.length} bytes).`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  checkDimensions('PNG', view.getUint32(16), view.getUint32(20), maxPixels);
+  const [width, height] = [view.getUint32(16), view.getUint32(20)];
+  checkDimensions('PNG', width, height, maxPixels);
+  checkPngData(bytes, view, width, height);
 
   let png: { width: number; height: number; depth: number; colorType: number; transColor?: number[]; data: ArrayLike<number> };
   try {
@@ -100,16 +185,20 @@ function decodePng(bytes: Uint8Array, maxPixels: number): RgbaImage {
     const truncated = /finished stream|ran out of data|unexpected end|incomplete/i.test(msg);
     throw new DecodeError(`Cannot decode PNG: ${truncated ? `the file is truncated (${msg})` : msg}.`, { cause: err });
   }
-  const { width, height, depth, colorType, transColor, data } = png;
+  const { depth, colorType, transColor, data } = png;
   if (!data || data.length !== width * height * 4) {
     throw new DecodeError(`Cannot decode PNG: pixel data is incomplete (truncated or corrupt file).`);
   }
-  const out = new Uint8ClampedArray(width * height * 4);
-  if (colorType === 3 || depth === 8) {
+  const eightBit = colorType === 3 || depth === 8;
+  // 8-bit data is already what we return: reuse pngjs' buffer when it holds nothing else, so a
+  // large image is not held twice (256 MB each at 8000×8000).
+  const own = eightBit && data instanceof Uint8Array && data.byteOffset === 0 && data.buffer.byteLength === data.length;
+  const out = own ? new Uint8ClampedArray(data.buffer, 0, data.length) : new Uint8ClampedArray(width * height * 4);
+  if (!own && eightBit) {
     out.set(data);
   } else if (depth === 16) {
     for (let i = 0; i < out.length; i++) out[i] = data[i] >> 8;
-  } else {
+  } else if (!eightBit) {
     const scale = 255 / (2 ** depth - 1);
     for (let i = 0; i < out.length; i++) out[i] = data[i] * scale;
   }
@@ -132,8 +221,17 @@ function restoreKeyedColour(out: Uint8ClampedArray, key: number[], depth: number
   }
 }
 
-/** Frame size from the first SOF marker, or undefined if the stream ends before one. */
-function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+/** A JPEG frame header (SOF segment): size, whether it is Huffman-coded, sampling factors. */
+interface JpegFrame {
+  readonly width: number;
+  readonly height: number;
+  readonly huffman: boolean;
+  /** [horizontal, vertical] sampling factor of each component. */
+  readonly sampling: readonly (readonly [number, number])[];
+}
+
+/** The first SOF segment, or undefined if the stream ends before one. */
+function jpegFrame(bytes: Uint8Array): JpegFrame | undefined {
   let p = 2;
   while (p + 4 <= bytes.length) {
     if (bytes[p] !== 0xff) return undefined;
@@ -147,15 +245,37 @@ function jpegFrameSize(bytes: Uint8Array): { width: number; height: number } | u
       continue;
     }
     const len = (bytes[p + 2] << 8) | bytes[p + 3];
-    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC).
+    // SOF0–SOF15 except DHT (C4), JPG (C8) and DAC (CC); SOF9 and up are arithmetic-coded.
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
-      if (p + 9 > bytes.length) return undefined;
-      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8] };
+      if (p + 10 > bytes.length) return undefined;
+      const count = bytes[p + 9];
+      const sampling: [number, number][] = [];
+      for (let i = 0, q = p + 10; i < count && q + 3 <= bytes.length; i++, q += 3) {
+        sampling.push([Math.max(1, bytes[q + 1] >> 4), Math.max(1, bytes[q + 1] & 15)]);
+      }
+      return { height: (bytes[p + 5] << 8) | bytes[p + 6], width: (bytes[p + 7] << 8) | bytes[p + 8], huffman: marker < 0xc8, sampling };
     }
     if (marker === 0xda) return undefined; // scan data before any frame header
     p += 2 + len;
   }
   return undefined;
+}
+
+/**
+ * The fewest bytes a Huffman-coded JPEG of this frame can have: every 8×8 block of every
+ * component codes its DC coefficient with a Huffman code of at least one bit. A file much
+ * shorter than that declares a size it does not hold; jpeg-js would still allocate and walk the
+ * whole declared raster (tens of seconds for a 2 kB file that claims 9000×9000).
+ */
+function minimumJpegBytes(frame: JpegFrame): number {
+  if (!frame.huffman || frame.sampling.length === 0) return 0;
+  const hMax = Math.max(...frame.sampling.map(([h]) => h));
+  const vMax = Math.max(...frame.sampling.map(([, v]) => v));
+  let blocks = 0;
+  for (const [h, v] of frame.sampling) {
+    blocks += Math.ceil(Math.ceil((frame.width * h) / hMax) / 8) * Math.ceil(Math.ceil((frame.height * v) / vMax) / 8);
+  }
+  return Math.ceil(blocks / 8);
 }
 
 function hasEndOfImage(bytes: Uint8Array): boolean {
@@ -167,9 +287,16 @@ function hasEndOfImage(bytes: Uint8Array): boolean {
 }
 
 function decodeJpeg(bytes: Uint8Array, maxPixels: number, native?: JpegDecoder): RgbaImage {
-  const frame = jpegFrameSize(bytes);
+  const frame = jpegFrame(bytes);
   if (!frame) throw new DecodeError('Cannot decode JPEG: no frame header (SOF) found; the file is truncated or corrupt.');
   checkDimensions('JPEG', frame.width, frame.height, maxPixels);
+  const minimum = minimumJpegBytes(frame);
+  if (bytes.length < minimum) {
+    throw new DecodeError(
+      `Cannot decode JPEG: the header declares ${frame.width}×${frame.height} pixels, which need at least ${minimum} bytes of coded data, ` +
+        `but the file has ${bytes.length} bytes (truncated or corrupt).`,
+    );
+  }
   // jpeg-js fills missing scan data with grey instead of failing; Pillow raises "image file is
   // truncated". Require the end-of-image marker to behave like Pillow.
   if (!hasEndOfImage(bytes)) {
@@ -200,8 +327,10 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number, native?: JpegDecoder):
   return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
+// One line: the CLI prints one error line per file, and native decoders (TensorFlow's
+// "Invalid TF_Status: 3\nMessage: …") report on several.
 function describe(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = (err instanceof Error ? err.message : String(err)).trim().replace(/\s*\n\s*/g, ' ');
   return msg.replace(/\.$/, '') || 'unknown error';
 }
 

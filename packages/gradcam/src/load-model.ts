@@ -104,6 +104,32 @@ function decodeWith(labels: readonly string[], classIds?: readonly string[]): Lo
   };
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes of one manifest entry in the weight files (quantized entries store their own dtype). */
+function weightBytes(entry: tf.io.WeightsManifestEntry): number {
+  const dtype = entry.quantization?.dtype ?? entry.dtype;
+  return entry.shape.reduce((n, d) => n * d, 1) * (DTYPE_BYTES[dtype] ?? 4);
+}
+
+/** A weightsManifest is a list of groups of shard paths and weight entries; say so when it is not. */
+function checkManifest(path: string, manifest: unknown): asserts manifest is { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] {
+  const validEntry = (w: unknown) => {
+    const e = w as tf.io.WeightsManifestEntry;
+    return typeof e?.name === 'string' && typeof e.dtype === 'string' && Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0);
+  };
+  const valid =
+    Array.isArray(manifest) &&
+    manifest.every(
+      (g) => Array.isArray(g?.paths) && g.paths.every((p: unknown) => typeof p === 'string') && Array.isArray(g.weights) && g.weights.every(validEntry),
+    );
+  if (!valid) {
+    throw new ModelLoadError(
+      `The model file '${path}' has a malformed weightsManifest: expected a list of { paths: string[], weights: { name, shape, dtype }[] }.`,
+    );
+  }
+}
+
 async function readModelFile(path: string): Promise<tf.io.IOHandler> {
   const { readFile } = await import('node:fs/promises');
   const { dirname, resolve } = await import('node:path');
@@ -113,7 +139,11 @@ async function readModelFile(path: string): Promise<tf.io.IOHandler> {
   } catch (error) {
     throw new ModelLoadError(`Cannot read the model file '${path}': ${(error as Error).message}`, { cause: error });
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ModelLoadError(`The model file '${path}' is not a tfjs model.json: expected an object with modelTopology and weightsManifest.`);
+  }
   const manifest = json.weightsManifest ?? [];
+  checkManifest(path, manifest);
   const buffers: Uint8Array[] = [];
   for (const group of manifest) {
     for (const shard of group.paths) {
@@ -126,6 +156,13 @@ async function readModelFile(path: string): Promise<tf.io.IOHandler> {
     }
   }
   const weightData = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
+  const expected = manifest.flatMap((g) => g.weights).reduce((n, w) => n + weightBytes(w), 0);
+  if (weightData.byteLength !== expected) {
+    throw new ModelLoadError(
+      `The weight files of '${path}' hold ${weightData.byteLength} bytes, but its manifest describes ${expected} bytes of weights ` +
+        '(a weight file is truncated, or belongs to another model).',
+    );
+  }
   let offset = 0;
   for (const b of buffers) {
     weightData.set(b, offset);
@@ -156,10 +193,46 @@ async function loadTfjsModel(source: string): Promise<LayersModel | GraphModel> 
     handler = await readModelFile(source);
     format = ((await (handler as tf.io.IOHandler).load?.()) as tf.io.ModelArtifacts | undefined)?.format;
   }
+  const variablesBefore = new Set(Object.keys(tf.engine().state.registeredVariables));
   try {
-    return format === 'graph-model' ? await loadGraphModel(handler) : await loadLayersModel(handler);
+    if (format === 'graph-model') return await loadGraphModel(handler);
+    if (typeof handler === 'string') return await loadLayersModel(handler);
+    return await loadLayersModelLeakFree(handler);
   } catch (error) {
+    disposeVariablesSince(variablesBefore);
     throw new ModelLoadError(`'${source}' is not a loadable tfjs ${format ?? 'layers'} model: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * tfjs-layers' loadLayersModel leaks the decoded weight tensors and the model's variables when
+ * the weights do not fit (a missing weight, a wrong shape). Same steps, with the cleanup: build
+ * the model from its topology, then set the decoded weights, disposing them either way.
+ */
+async function loadLayersModelLeakFree(handler: tf.io.IOHandler): Promise<LayersModel> {
+  const artifacts = (await handler.load?.()) as tf.io.ModelArtifacts;
+  const { weightSpecs, weightData, ...topology } = artifacts;
+  const model = await loadLayersModel(tf.io.fromMemory(topology));
+  if (!weightSpecs || !weightData) return model;
+  let weights: tf.NamedTensorMap = {};
+  try {
+    weights = tf.io.decodeWeights(weightData, weightSpecs);
+    model.loadWeights(weights, true);
+    return model;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    tf.dispose(Object.values(weights));
+  }
+}
+
+// A topology that fails half-way (an unknown layer class) leaves the variables of the layers
+// built so far registered. Dispose them. (A model loaded concurrently in the same moment could
+// lose variables too; loading models concurrently with a broken one is not worth a lock.)
+function disposeVariablesSince(before: ReadonlySet<string>): void {
+  for (const [name, variable] of Object.entries(tf.engine().state.registeredVariables)) {
+    if (!before.has(name)) variable.dispose();
   }
 }
 
