@@ -43,7 +43,8 @@ export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaI
   if (options.scale ?? true) {
     let min = Number.POSITIVE_INFINITY;
     let max = Number.NEGATIVE_INFINITY;
-    for (const v of values) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
       if (v < min) min = v;
       if (v > max) max = v;
     }
@@ -51,14 +52,14 @@ export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaI
     range = max - min;
   }
   const data = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    for (let k = 0; k < 3; k++) {
-      const v = values[p * channels + (channels === 3 ? k : 0)];
-      // Keras: (x - min) / max * 255, then a uint8 cast, which truncates.
-      const shifted = v + offset;
-      data[p * 4 + k] = Math.trunc(range !== 0 ? (shifted / range) * 255 : shifted);
-    }
-    data[p * 4 + 3] = 255;
+  // Keras: (x - min) / max * 255, then a uint8 cast, which truncates.
+  const toByte = (v: number) => Math.trunc(range !== 0 ? ((v + offset) / range) * 255 : v + offset);
+  for (let p = 0, i = 0, o = 0; p < width * height; p++, i += channels, o += 4) {
+    const r = toByte(values[i]);
+    data[o] = r;
+    data[o + 1] = channels === 3 ? toByte(values[i + 1]) : r;
+    data[o + 2] = channels === 3 ? toByte(values[i + 2]) : r;
+    data[o + 3] = 255;
   }
   return { width, height, data };
 }

@@ -48,6 +48,11 @@ function isSameAvgPool(layer: unknown): layer is AvgPoolLike {
   return l.getClassName?.() === 'AveragePooling2D' && l.padding === 'same' && l.dataFormat === 'channelsLast';
 }
 
+function isValidAvgPool(layer: unknown): layer is AvgPoolLike {
+  const l = layer as AvgPoolLike;
+  return l.getClassName?.() === 'AveragePooling2D' && l.padding === 'valid' && l.dataFormat === 'channelsLast';
+}
+
 function isChannelsLastBatchNorm(layer: unknown): layer is BatchNormLike {
   const l = layer as BatchNormLike;
   return l.getClassName?.() === 'BatchNormalization' && (l.axis === -1 || l.axis === 3) && l.movingMean !== undefined;
@@ -63,6 +68,7 @@ export function differentiableCall(layer: unknown, owned: tf.Tensor[]): Call | u
   if (isChannelsLastBatchNorm(layer)) return batchNormInferenceCall(layer, owned);
   if (isCappedRelu(layer)) return cappedReluCall(layer);
   if (isSameAvgPool(layer)) return sameAvgPoolCall(layer);
+  if (isValidAvgPool(layer)) return validAvgPoolCall(layer);
   if (isStrideOneDepthwise(layer)) return depthwiseCall(layer, owned);
   return undefined;
 }
@@ -71,6 +77,21 @@ export function differentiableCall(layer: unknown, owned: tf.Tensor[]): Call | u
 function samePadding(size: number, kernel: number, stride: number): [number, number] {
   const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * AveragePooling2D with 'valid' padding. A window that covers the whole input (a classifier
+ * head's global pooling written as AveragePooling2D, as in the NSFWJS MobileNetV2) is a mean,
+ * whose gradient is one broadcast; AvgPoolGrad over a 7×7×1280 map costs wasm more than a
+ * millisecond, a tenth of the default layer's explain overhead.
+ */
+function validAvgPoolCall(layer: AvgPoolLike): Call {
+  return (inputs) => {
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    const [kh, kw] = layer.poolSize;
+    if (kh === x.shape[1] && kw === x.shape[2]) return tf.mean(x, [1, 2], true);
+    return tf.avgPool(x, [kh, kw], layer.strides as [number, number], 'valid');
+  };
 }
 
 /**

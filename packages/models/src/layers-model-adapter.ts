@@ -198,6 +198,28 @@ export class LayersModelAdapter implements ExplainableModel {
     return cache;
   }
 
+  /**
+   * The layers after `chosen` when they form a plain chain to the model's output — each called
+   * once, on the previous one's output only, none of them a nested model — as after MobileNet's
+   * last activation (pooling, dense head). Undefined otherwise.
+   */
+  #tailChain(chosen: LayerLike): LayerLike[] | undefined {
+    type Node = { inboundLayers: LayerLike[] };
+    const nodesOf = (l: LayerLike) => (l as unknown as { inboundNodes: Node[] }).inboundNodes;
+    const top = this.#model.layers as unknown as LayerLike[];
+    const at = top.indexOf(chosen);
+    if (at < 0 || nodesOf(chosen).length !== 1) return undefined;
+    const chain = top.slice(at + 1);
+    let previous = chosen;
+    for (const l of chain) {
+      const nodes = nodesOf(l);
+      if ('layers' in l || nodes.length !== 1 || nodes[0].inboundLayers.length !== 1 || nodes[0].inboundLayers[0] !== previous) return undefined;
+      previous = l;
+    }
+    const output = (this.#model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
+    return chain.length > 0 && previous === output ? chain : undefined;
+  }
+
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
     const layer = this.#flat[info.index]?.layer;
     if (layer === undefined || this.#flat[info.index].path !== info.name)
@@ -212,6 +234,7 @@ export class LayersModelAdapter implements ExplainableModel {
       const call = differentiableCall(l, owned);
       return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
     });
+    const chain = prefix ? this.#tailChain(layer) : undefined;
     try {
       return runTargetGradients(
         doc,
@@ -219,6 +242,16 @@ export class LayersModelAdapter implements ExplainableModel {
         (x, delta, keepActivations) => {
           // The tiled-input retry (batch = targets) cannot reuse batch-1 outputs.
           const cached = x.shape[0] === 1 ? prefix : undefined;
+          const kept = cached?.get(layer);
+          if (chain && kept) {
+            // A plain chain after the layer (the default layer's pooling and head): run just
+            // those layers, not tfjs-layers' executor over the whole graph.
+            const a = alias(kept);
+            keepActivations(a as tf.Tensor4D);
+            let y: tf.Tensor | tf.Tensor[] = tf.add(a, delta);
+            for (const l of chain) y = l.apply(y, { training: false });
+            return y as tf.Tensor2D;
+          }
           const undos = cached
             ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
                 const out = cached.get(l);
