@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
+import { getCamMethod, InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import {
@@ -12,6 +12,7 @@ import {
   encodePng,
   explainPrediction,
   formatAsImage,
+  formatSignedAsImage,
   GradcamError,
   imgToArray,
   type LoadedModel,
@@ -22,7 +23,7 @@ import {
   setBackend,
 } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
-import { CAM_METHOD_IDS } from './cam-methods.js';
+import { CAM_METHOD_IDS, CAM_METHODS, CLI_NORMALIZATIONS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { expandInputs, outputStems } from './inputs.js';
 import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
@@ -40,7 +41,14 @@ export interface ExplainCommandOptions {
   readonly top?: number;
   readonly logits?: boolean;
   readonly method: string;
-  readonly colormap: string;
+  /** false with --no-relu: signed maps, drawn with a diverging colormap. */
+  readonly relu: boolean;
+  readonly counterfactual?: boolean;
+  readonly normalize: 'max' | 'minmax';
+  readonly eigenSmooth?: boolean;
+  readonly batchSize: number;
+  /** Default: viridis, or RdBu_r for signed maps (--no-relu). */
+  readonly colormap?: string;
   readonly alphaLimit: number | 'none';
   readonly resample: string;
   readonly backend: string;
@@ -138,7 +146,20 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
     for (const layer of layers) {
       // The overlay is drawn on the original image, at its own resolution.
-      explanations.push(await explainPrediction(loaded, doc, { targets, layer: layer.name, logits: options.logits, image: original }));
+      explanations.push(
+        await explainPrediction(loaded, doc, {
+          targets,
+          layer: layer.name,
+          logits: options.logits,
+          image: original,
+          method: options.method,
+          relu: options.relu,
+          counterfactual: options.counterfactual,
+          normalize: options.normalize,
+          eigenSmooth: options.eigenSmooth,
+          batchSize: options.batchSize,
+        }),
+      );
     }
   } finally {
     doc.dispose();
@@ -156,12 +177,14 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     if (!options.overwrite && (await exists(output))) throw new InputError(`${output} exists; pass --overwrite to replace it`, 'EEXIST');
   }
   for (const { expl, t, output } of planned) {
-    const overlay = formatAsImage(expl, {
+    const drawing = {
       target: t.target,
-      colormap: options.colormap as Colormap,
+      colormap: (options.colormap ?? (options.relu ? 'viridis' : 'RdBu_r')) as Colormap,
       alphaLimit: alphaLimitValue(options.alphaLimit),
       resamplingFilter: options.resample as ResamplingFilter,
-    });
+    };
+    // A signed map (--no-relu with max normalisation) spans [-1, 1]: a diverging overlay.
+    const overlay = options.relu || options.normalize === 'minmax' ? formatAsImage(expl, drawing) : formatSignedAsImage(expl, drawing);
     await ctx.writer.write(output, encodePng(overlay));
     ctx.written.set(output, file);
   }
@@ -202,6 +225,10 @@ function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[
 /** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
   if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
+  const method = getCamMethod(options.method);
+  if (options.counterfactual && !method.usesGradients) {
+    throw new InvalidInputError(`--counterfactual negates gradients, but --method ${method.id} (${method.displayName}) uses none; choose a gradient method.`);
+  }
   if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
     throw new InvalidInputError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
   }
@@ -211,7 +238,9 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   const loaded = await loadModel(options.model);
   const layers = resolveLayers(loaded, options.layer ?? []);
   const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
-  log(`gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} on the '${backend}' backend\n`);
+  log(
+    `gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} (${CAM_METHODS[options.method] ?? options.method}) on the '${backend}' backend\n`,
+  );
   await mkdir(options.out, { recursive: true });
 
   const writer = new AtomicWriter();
@@ -281,8 +310,13 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true))
     .option('--top <k>', 'explain the k best classes of each image', integerOption('--top', 1))
     .option('--logits', 'explain the pre-softmax score instead of the probability')
-    .addOption(new Option('--method <name>', 'CAM method').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
-    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay').choices(colormapNames).default('viridis'))
+    .addOption(new Option('--method <name>', 'CAM method (see @gradcam/core README)').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
+    .option('--counterfactual', 'negate the gradients: show what speaks against the class (gradient methods)')
+    .option('--no-relu', 'keep negative evidence: signed maps, drawn with a diverging colormap')
+    .addOption(new Option('--normalize <how>', "'max': / max|map| (ELI5); 'minmax': min..max to 0..1").choices(CLI_NORMALIZATIONS).default('max'))
+    .option('--eigen-smooth', 'project the weighted activations on their first principal component instead of summing them')
+    .option('--batch-size <n>', 'masked images per model call (Score-CAM)', integerOption('--batch-size', 1), 32)
+    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
     .addOption(new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)').choices(resamplingFilters).default('lanczos'));
   addBackendOption(command);
@@ -303,6 +337,8 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
         '  gradcam explain photos/ "more/*.png" --top 3 --out overlays',
         '  gradcam explain cat.jpg --target 2 --target 0 --layer block_9_expand --layer out_relu --json report.json',
         '  gradcam explain cat.jpg --colormap cividis --alpha-limit 1 --resample box --backend wasm --json - > report.json',
+        '  gradcam explain cat.jpg --method gradcam++ --counterfactual',
+        '  gradcam explain cat.jpg --method hirescam --no-relu        # signed map, blue = against, red = for',
         '',
       ].join('\n'),
     )
