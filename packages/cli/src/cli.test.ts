@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBin, sample } from './test-support.js';
 
 describe('gradcam usage (built binary)', () => {
-  it.each(['explain', 'layers', 'models', 'compare'])('`%s --help` describes the command with examples and exits 0', async (command) => {
+  it.each(['explain', 'evaluate', 'layers', 'models', 'compare'])('`%s --help` describes the command with examples and exits 0', async (command) => {
     const { code, stdout } = await runBin([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`Usage: gradcam ${command}`));
@@ -12,7 +12,7 @@ describe('gradcam usage (built binary)', () => {
   it('`--help` lists every command', async () => {
     const { code, stdout } = await runBin(['--help']);
     expect(code).toBe(0);
-    for (const command of ['explain', 'layers', 'models', 'compare']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
+    for (const command of ['explain', 'evaluate', 'layers', 'models', 'compare']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
   });
 
   const cases: [string, string[], RegExp][] = [

@@ -53,5 +53,6 @@ export {
 } from '@gradcam/format';
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
 export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
+export { type EvaluateOptions, type Evaluation, evaluateExplanation, type TargetEvaluation } from './evaluate.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';

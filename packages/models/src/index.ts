@@ -32,6 +32,7 @@ export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, se
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
+export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';
 export { stripSoftmax } from './strip-softmax.js';
 export { type DeltaForward, runTargetGradients } from './target-gradients.js';
 export {
