@@ -25,6 +25,10 @@ projection correlates positively with X's channel sum.
 eigen_smooth (pytorch-grad-cam's option; `eigenSmooth` in gradcam): get_2d_projection of w_k A_k (weight
 methods) or of the per-channel contributions (hirescam, layercam) instead of their channel sum.
 counterfactual: G replaced by -G.
+aug_smooth (--aug-smooth, a separate small file): pytorch-grad-cam's forward_augmentation_smoothing with
+ttach HorizontalFlip x Multiply(0.9, 1.0, 1.1): each augmented input (flip(x) * factor) is explained with
+the targets of the plain image, its map post-processed (ReLU, / (max + 1e-7)), flipped back; the six
+maps are averaged. Stored as the final heatmaps.
 
 Stored: the raw maps (before ReLU and normalisation), 7 significant digits. The TypeScript test
 applies ReLU and / (max|map| + 1e-7) (or compares the signed, max-normalised maps for relu: false).
@@ -32,6 +36,7 @@ applies ReLU and / (max|map| + 1e-7) (or compares the signed, max-normalised map
 Usage:
   node tools/export-nsfw-model.mjs                 # -> $TMPDIR/gradcam-nsfw-export/mobilenet_v2
   .venv-tools/bin/python tools/golden/cam_methods.py [--model-dir DIR] [--out DIR]
+  .venv-tools/bin/python tools/golden/cam_methods.py --aug-smooth   # -> nsfw-mobilenet-v2-aug-smooth.json (seconds)
 """
 
 import argparse
@@ -133,6 +138,54 @@ def softmax(s):
     return e / e.sum(axis=-1, keepdims=True)
 
 
+AUG_METHODS = ["gradcam", "hirescam", "gradcam++"]
+AUG_FACTORS = [0.9, 1.0, 1.1]
+
+
+def post(raw):
+    m = np.maximum(raw, 0)
+    return m / (np.max(np.abs(m)) + 1e-7)
+
+
+def aug_smooth(model, out_dir, images_dir, size, meta):
+    name = LAYERS[0]
+    grad_model = keras.Model(model.inputs, [model.get_layer(name).output, model.output])
+    images = []
+    for file in IMAGES[:1]:
+        x = gc.to_input(gc.load_image(os.path.join(images_dir, file), size))
+        probs = model(x, training=False).numpy()[0]
+        targets = [int(i) for i in np.argsort(-probs, kind="stable")[:2]]
+        sums = {(m, t): 0.0 for m in AUG_METHODS for t in targets}
+        for flip in (False, True):
+            for factor in AUG_FACTORS:
+                xa = tf.constant((x[:, :, ::-1, :] if flip else x) * np.float32(factor))
+                for t in targets:
+                    with tf.GradientTape() as tape:
+                        tape.watch(xa)
+                        A, y = grad_model(xa, training=False)
+                        score = y[0, t]
+                    g = tape.gradient(score, A).numpy()[0].astype(np.float64)
+                    a = A.numpy()[0].astype(np.float64)
+                    for m in AUG_METHODS:
+                        heat = post(gradient_map(m, a, g, False))
+                        sums[(m, t)] = sums[(m, t)] + (heat[:, ::-1] if flip else heat) / 6
+        cases = [{"method": m, "target": t, "heatmap": rows(sums[(m, t)])} for m in AUG_METHODS for t in targets]
+        images.append({"file": file, "targets": targets, "layer": name, "cases": cases})
+    doc = {
+        "generator": "tools/golden/cam_methods.py --aug-smooth (pytorch-grad-cam aug_smooth, tf.GradientTape)",
+        "versions": gc.versions(),
+        "model": "nsfw_mobilenet_v2",
+        "weightsSha256": meta.get("weightsSha256"),
+        "augmentations": "horizontal flip x multiply 0.9 / 1.0 / 1.1 of the preprocessed input; maps post-processed "
+                         "(ReLU, / (max + 1e-7)), flipped back, averaged",
+        "images": images,
+    }
+    out_json = os.path.join(out_dir, "nsfw-mobilenet-v2-aug-smooth.json")
+    with open(out_json, "w") as f:
+        f.write(gc.dump_json(doc))
+    print(f"wrote {out_json} ({os.path.getsize(out_json)} bytes)")
+
+
 def rows(m):
     return [[gc.r7(v) for v in row] for row in m]
 
@@ -142,11 +195,14 @@ def main():
     ap.add_argument("--model-dir", default=os.path.join(tempfile.gettempdir(), "gradcam-nsfw-export", "mobilenet_v2"))
     ap.add_argument("--images-dir", default=os.path.join(gc.REPO, "examples", "images"))
     ap.add_argument("--out", default=os.path.join(gc.REPO, "packages", "gradcam", "src", "__fixtures__"))
+    ap.add_argument("--aug-smooth", action="store_true", help="write only the aug_smooth fixture")
     args = ap.parse_args()
 
     meta, weights = gc.load_export(args.model_dir)
     model = gc.build_model(meta["modelTopology"], weights)
     size = model.input_shape[1]
+    if args.aug_smooth:
+        return aug_smooth(model, args.out, args.images_dir, size, meta)
     grad_models = {name: keras.Model(model.inputs, [model.get_layer(name).output, model.output]) for name in LAYERS}
 
     images = []

@@ -19,6 +19,7 @@ export interface EvaluateCommandOptions {
   readonly logits?: boolean;
   readonly counterfactual?: boolean;
   readonly eigenSmooth?: boolean;
+  readonly augSmooth?: boolean;
   readonly steps: number;
   readonly baseline: 'blur' | 'mean' | 'zero';
   readonly randomMaps: number;
@@ -153,6 +154,7 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
           logits: options.logits,
           counterfactual: options.counterfactual,
           eigenSmooth: options.eigenSmooth,
+          augSmooth: options.augSmooth,
           steps: options.steps,
           baseline: options.baseline,
           randomMaps: options.randomMaps,
@@ -207,6 +209,7 @@ export function evaluateCommand(io: CliIo, setExitCode: (code: number) => void):
     .option('--logits', 'score and explain the pre-softmax output')
     .option('--counterfactual', 'negate the gradients (gradient methods)')
     .option('--eigen-smooth', 'eigen-smoothed maps')
+    .option('--aug-smooth', 'augmentation-smoothed maps (flip × brightness 0.9/1.0/1.1)')
     .option('--steps <n>', 'deletion/insertion steps', integerOption('--steps', 1), 20)
     .addOption(new Option('--baseline <kind>', 'what deleted pixels become / insertion starts from').choices(['blur', 'mean', 'zero']).default('blur'))
     .option('--random-maps <n>', 'random maps whose mean AUC the map is compared with', integerOption('--random-maps', 1), 3)

@@ -136,6 +136,8 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     expect(await pngSize(join(out, 'signed', 'chelsea-2.png'))).toEqual([451, 300]);
     const minmax = await run(['--method', 'hirescam', '--no-relu', '--normalize', 'minmax', '--eigen-smooth'], 'minmax');
     expect(Math.min(...minmax.targets[0].heatmap.flat())).toBe(0);
+    const smooth = await run(['--method', 'gradcam++', '--aug-smooth'], 'smooth');
+    expect(smooth.targets[0].heatmap).not.toEqual(plus.targets[0].heatmap);
     const bad = await runBin(['explain', sample('chelsea.png'), '--method', 'gradcam+++', '--out', join(out, 'never')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/gradcam\+\+\+.*choices.*scorecam/s);

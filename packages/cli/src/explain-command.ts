@@ -46,6 +46,7 @@ export interface ExplainCommandOptions {
   readonly counterfactual?: boolean;
   readonly normalize: 'max' | 'minmax';
   readonly eigenSmooth?: boolean;
+  readonly augSmooth?: boolean;
   readonly batchSize: number;
   /** Default: viridis, or RdBu_r for signed maps (--no-relu). */
   readonly colormap?: string;
@@ -157,6 +158,7 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
           counterfactual: options.counterfactual,
           normalize: options.normalize,
           eigenSmooth: options.eigenSmooth,
+          augSmooth: options.augSmooth,
           batchSize: options.batchSize,
         }),
       );
@@ -315,6 +317,7 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .option('--no-relu', 'keep negative evidence: signed maps, drawn with a diverging colormap')
     .addOption(new Option('--normalize <how>', "'max': / max|map| (ELI5); 'minmax': min..max to 0..1").choices(CLI_NORMALIZATIONS).default('max'))
     .option('--eigen-smooth', 'project the weighted activations on their first principal component instead of summing them')
+    .option('--aug-smooth', 'average the maps of the image flipped and at brightness 0.9/1.0/1.1 (6 passes)')
     .option('--batch-size <n>', 'masked images per model call (Score-CAM)', integerOption('--batch-size', 1), 32)
     .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)

@@ -128,6 +128,28 @@ describe('explain with methods and options', () => {
     await expect(explain(noPredict, doc, { method: 'scorecam' })).rejects.toThrow(/no predict/);
   });
 
+  it('augSmooth averages the maps of the flipped / brightness-scaled images, each flipped back', async () => {
+    const before = tf.memory().numTensors;
+    const smooth = await explain(toy, doc, { method: 'hirescam', targets: [0, 2], augSmooth: true });
+    expect(tf.memory().numTensors).toBe(before);
+    const sum = new Float64Array(H * W * 2);
+    for (const flip of [false, true]) {
+      for (const factor of [0.9, 1, 1.1]) {
+        const x = tf.tidy(() => tf.mul(flip ? tf.reverse(doc, 2) : doc, factor) as tf.Tensor4D);
+        const expl = await explain(toy, x, { method: 'hirescam', targets: [0, 2] });
+        x.dispose();
+        expl.targets.forEach((t, k) => {
+          for (let i = 0; i < H; i++) for (let j = 0; j < W; j++) sum[k * H * W + i * W + j] += t.heatmap.data[i * W + (flip ? W - 1 - j : j)] / 6;
+        });
+      }
+    }
+    smooth.targets.forEach((t, k) => {
+      t.heatmap.data.forEach((v, i) => {
+        expect(v).toBeCloseTo(sum[k * H * W + i], 6);
+      });
+    });
+  });
+
   it('Score-CAM reports progress per chunk of masks', async () => {
     const seen: [number, number][] = [];
     await explain(toy, doc, { method: 'scorecam', batchSize: 2, onProgress: (done, total) => seen.push([done, total]) });

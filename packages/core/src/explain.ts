@@ -3,7 +3,7 @@ import { type CamNormalization, camMaps, checkNormalization } from './cam-maps.j
 import type { CamMethod, CamProgress } from './cam-method.js';
 import { getCamMethod } from './cam-methods.js';
 import { InvalidInputError, InvalidTargetError } from './errors.js';
-import type { ExplainableModel, TargetSpec } from './explainable-model.js';
+import type { Capture, ExplainableModel, TargetSpec } from './explainable-model.js';
 import { type LayerRef, resolveLayer } from './layer-selection.js';
 import { toExplainableModel } from './registry.js';
 import type { Explanation, RgbaImage, TargetExplanation } from './types.js';
@@ -30,6 +30,11 @@ export interface ExplainOptions {
   readonly normalize?: CamNormalization;
   /** Project the weighted activations on their first principal component instead of summing them. */
   readonly eigenSmooth?: boolean;
+  /**
+   * Test-time augmentation (pytorch-grad-cam's `aug_smooth`): the map is the mean of the maps of
+   * the image, flipped horizontally or not, times 0.9, 1.0 and 1.1, each flipped back; 6 passes.
+   */
+  readonly augSmooth?: boolean;
   /** Images per model call for methods that run the model on modified inputs (Score-CAM); default 32. */
   readonly batchSize?: number;
   /** Progress of those model calls: `done` of `total` inputs. */
@@ -39,6 +44,41 @@ export interface ExplainOptions {
 const describeMethod = (name: string): string =>
   `${name} visualization for image classification: the heatmap shows which regions of the ` +
   'image raised the score of each target class, at the spatial resolution of the chosen layer.';
+
+/** The brightness multiples of augSmooth (ttach's Multiply in pytorch-grad-cam's aug_smooth). */
+export const AUG_SMOOTH_FACTORS: readonly number[] = Object.freeze([0.9, 1, 1.1]);
+
+/**
+ * pytorch-grad-cam's `forward_augmentation_smoothing` (with ttach: HorizontalFlip × Multiply
+ * 0.9/1.0/1.1): each augmented input is explained with the same targets, its map (already
+ * post-processed) flipped back, and the six maps averaged. `plain` is the un-augmented pass's map.
+ */
+async function augmentationSmoothing(input: tf.Tensor4D, plain: tf.Tensor3D, run: (x: tf.Tensor4D) => Promise<tf.Tensor3D>): Promise<tf.Tensor3D> {
+  let sum = plain.clone();
+  try {
+    for (const flip of [false, true]) {
+      for (const factor of AUG_SMOOTH_FACTORS) {
+        if (!flip && factor === 1) continue;
+        const x = tf.tidy(() => tf.mul(flip ? tf.reverse(input, 2) : input, factor) as tf.Tensor4D);
+        let map: tf.Tensor3D;
+        try {
+          map = await run(x);
+        } finally {
+          x.dispose();
+        }
+        const next = tf.tidy(() => tf.add(sum, flip ? tf.reverse(map, 2) : map) as tf.Tensor3D);
+        tf.dispose([sum, map]);
+        sum = next;
+      }
+    }
+  } catch (error) {
+    sum.dispose();
+    throw error;
+  }
+  const mean = tf.div(sum, 2 * AUG_SMOOTH_FACTORS.length) as tf.Tensor3D;
+  sum.dispose();
+  return mean;
+}
 
 /** The score callback CAM methods use to run the model on modified inputs, when the adapter can predict. */
 export function scoreFunction(explainable: ExplainableModel, logits: boolean): ((batch: tf.Tensor4D) => tf.Tensor2D) | undefined {
@@ -158,23 +198,42 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
   const input = checkDoc(doc, explainable.inputShape);
   let capture: ReturnType<typeof explainable.capture> | undefined;
   let maps: tf.Tensor3D | undefined;
-  let negated: tf.Tensor4D | undefined;
   try {
-    capture = explainable.capture(input, layer, { logits, targets });
-    if (options.counterfactual) negated = tf.neg(capture.gradients);
-    maps = await camMaps(
-      method,
-      {
-        activations: capture.activations,
-        gradients: negated ?? capture.gradients,
-        targets: capture.targets,
-        input,
-        score: scoreFunction(explainable, logits),
-        batchSize: options.batchSize ?? 32,
-        onProgress: options.onProgress,
-      },
-      { relu: options.relu, normalize, eigenSmooth: options.eigenSmooth },
-    );
+    const pass = async (x: tf.Tensor4D, passTargets: TargetSpec) => {
+      const captured = explainable.capture(x, layer, { logits, targets: passTargets });
+      const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
+      try {
+        const passMaps = await camMaps(
+          method,
+          {
+            activations: captured.activations,
+            gradients: flipped ?? captured.gradients,
+            targets: captured.targets,
+            input: x,
+            score: scoreFunction(explainable, logits),
+            batchSize: options.batchSize ?? 32,
+            onProgress: options.onProgress,
+          },
+          { relu: options.relu, normalize, eigenSmooth: options.eigenSmooth },
+        );
+        return { captured, maps: passMaps };
+      } catch (error) {
+        captured.dispose();
+        throw error;
+      } finally {
+        flipped?.dispose();
+      }
+    };
+    ({ captured: capture, maps } = await pass(input, targets));
+    if (options.augSmooth) {
+      const smoothed = await augmentationSmoothing(input, maps, async (x) => {
+        const extra = await pass(x, (capture as Capture).targets);
+        extra.captured.dispose();
+        return extra.maps;
+      });
+      maps.dispose();
+      maps = smoothed;
+    }
     const [mapData, scoreData, outputData] = (await Promise.all([maps.data(), capture.scores.data(), capture.outputs.data()])) as Float32Array[];
     const [, height, width] = maps.shape;
     const probabilities = logits ? softmaxRow(scoreData) : undefined;
@@ -205,7 +264,6 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
     };
   } finally {
     maps?.dispose();
-    negated?.dispose();
     capture?.dispose();
     if (input !== doc) input.dispose();
   }

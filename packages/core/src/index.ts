@@ -24,7 +24,7 @@ export {
   NotDifferentiableError,
   nearestFirst,
 } from './errors.js';
-export { type ExplainBatchOptions, type ExplainOptions, explain, explainBatch, scoreFunction } from './explain.js';
+export { AUG_SMOOTH_FACTORS, type ExplainBatchOptions, type ExplainOptions, explain, explainBatch, scoreFunction } from './explain.js';
 export type { Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, imgToArray } from './image-tensor.js';

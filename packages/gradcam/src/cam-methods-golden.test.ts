@@ -39,15 +39,15 @@ const SCORECAM_IMAGES = 1;
 const backend: BackendName = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? 'wasm' : 'tensorflow';
 const worst = new Map<string, number>();
 const record = (key: string, diff: number) => worst.set(key, Math.max(worst.get(key) ?? 0, diff));
+afterAll(() => {
+  console.log(`max |heatmap − TF reference| per method (${backend}):\n${[...worst].map(([k, v]) => `  ${k.padEnd(28)} ${v.toExponential(2)}`).join('\n')}`);
+});
 
 describe(`every CAM method equals its TensorFlow reference on nsfw_mobilenet_v2 (backend ${backend})`, () => {
   let model: LoadedModel;
   beforeAll(async () => {
     expect(await setBackend(backend)).toBe(backend);
     model = await loadModel('nsfw_mobilenet_v2');
-  });
-  afterAll(() => {
-    console.log(`max |heatmap − TF reference| per method (${backend}):\n${[...worst].map(([k, v]) => `  ${k.padEnd(28)} ${v.toExponential(2)}`).join('\n')}`);
   });
 
   golden.images.forEach((image, imageIndex) => {
@@ -87,4 +87,39 @@ describe(`every CAM method equals its TensorFlow reference on nsfw_mobilenet_v2 
       }
     }
   });
+});
+
+interface AugGolden {
+  images: { file: string; targets: number[]; layer: string; cases: { method: string; target: number; heatmap: number[][] }[] }[];
+}
+const augGolden: AugGolden = JSON.parse(await readFile(fixture('nsfw-mobilenet-v2-aug-smooth.json'), 'utf8'));
+
+describe(`augSmooth equals pytorch-grad-cam's aug_smooth computed in TensorFlow (backend ${backend})`, () => {
+  let model: LoadedModel;
+  beforeAll(async () => {
+    expect(await setBackend(backend)).toBe(backend);
+    model = await loadModel('nsfw_mobilenet_v2');
+  });
+
+  for (const image of augGolden.images) {
+    it(`${image.file} at ${image.layer}: flip × brightness 0.9/1/1.1, maps averaged, within ${TOLERANCE}`, async () => {
+      const img = await loadImg(sample(image.file), { targetSize: [224, 224] });
+      const doc = tf.tidy(() => model.preprocessInput(tf.expandDims(imgToArray(img), 0)));
+      try {
+        for (const method of [...new Set(image.cases.map((c) => c.method))]) {
+          const before = tf.memory().numTensors;
+          const expl = await explainPrediction(model, doc, { method, layer: image.layer, targets: image.targets, augSmooth: true });
+          expect(tf.memory().numTensors).toBe(before);
+          for (const c of image.cases.filter((x) => x.method === method)) {
+            const t = expl.targets.find((x) => x.target === c.target);
+            const diff = maxDiff((t as (typeof expl.targets)[number]).heatmap.data, c.heatmap.flat());
+            record(`${method} (augSmooth)`, diff);
+            expect(diff).toBeLessThanOrEqual(TOLERANCE);
+          }
+        }
+      } finally {
+        doc.dispose();
+      }
+    }, 120_000);
+  }
 });

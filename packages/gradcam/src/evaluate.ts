@@ -14,7 +14,8 @@ import { ensureBackend } from './backend.js';
 import type { LoadedModel } from './load-model.js';
 
 /** Options of evaluateExplanation. */
-export interface EvaluateOptions extends Pick<ExplainOptions, 'targets' | 'layer' | 'method' | 'logits' | 'counterfactual' | 'eigenSmooth' | 'onProgress'> {
+export interface EvaluateOptions
+  extends Pick<ExplainOptions, 'targets' | 'layer' | 'method' | 'logits' | 'counterfactual' | 'eigenSmooth' | 'augSmooth' | 'onProgress'> {
   /** Deletion/insertion steps (default 20). */
   readonly steps?: number;
   /** Deletion/insertion baseline (default 'blur'). */
