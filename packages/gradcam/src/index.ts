@@ -9,11 +9,14 @@ export {
   type CamNormalization,
   type CamProgress,
   type CamResult,
+  type ChannelMap,
+  channelSum,
   DecodeError,
   type ExplainableModel,
   type Explanation,
   GradcamError,
   getCamMethod,
+  guidedGradCam,
   type Heatmap,
   InvalidInputError,
   InvalidTargetError,
@@ -54,5 +57,6 @@ export {
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, NSFW_CLASSES, stripSoftmax } from '@gradcam/models';
 export { type BackendName, ensureBackend, type SetBackendOptions, setBackend } from './backend.js';
 export { type EvaluateOptions, type Evaluation, evaluateExplanation, type TargetEvaluation } from './evaluate.js';
+export { explainGuided, type GuidedExplanation, type GuidedTarget } from './explain-guided.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';

@@ -8,6 +8,7 @@ registerModelAdapter(layersModelAdapter);
 
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, loadBundledModel, NSFW_CLASSES } from './bundled-models.js';
 export { GraphModelAdapter, graphModelAdapter, isGraphModel } from './graph-model-adapter.js';
+export { type GuidedBackpropOptions, guidedBackprop, guidedRelu } from './guided-backprop.js';
 export { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 export {
   cachedImagenetWeightsSize,
