@@ -117,7 +117,7 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     expect(a.equals(b)).toBe(false);
   }, 60_000);
 
-  it('--method, --counterfactual, --no-relu, --normalize and --eigen-smooth reach the explanation', async () => {
+  it('--method, --counterfactual, --no-relu, --normalize, --eigen-smooth, --aug-smooth and --guided reach the explanation', async () => {
     const out = join(dir, 'methods');
     const run = async (extra: string[], name: string) => {
       const { code, stdout, stderr } = await runBin(['explain', sample('chelsea.png'), ...extra, '--out', join(out, name), '--json', '-', '--backend', 'wasm']);
@@ -138,6 +138,14 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     expect(Math.min(...minmax.targets[0].heatmap.flat())).toBe(0);
     const smooth = await run(['--method', 'gradcam++', '--aug-smooth'], 'smooth');
     expect(smooth.targets[0].heatmap).not.toEqual(plus.targets[0].heatmap);
+    // Guided backprop differentiates the whole network w.r.t. the input: on tfjs-node when present (wasm takes ~75 s).
+    const backend = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? 'wasm' : 'tensorflow';
+    const guidedRun = await runBin(['explain', sample('chelsea.png'), '--guided', '--out', join(out, 'guided'), '--json', '-', '--backend', backend]);
+    expect(guidedRun.code, guidedRun.stderr).toBe(0);
+    const guidedReport = JSON.parse(guidedRun.stdout);
+    expectValidReport(guidedReport);
+    expect(guidedReport.images[0].targets[0].guidedOutput).toBe(join(out, 'guided', 'chelsea-2-guided.png'));
+    expect(await pngSize(join(out, 'guided', 'chelsea-2-guided.png'))).toEqual([451, 300]);
     const bad = await runBin(['explain', sample('chelsea.png'), '--method', 'gradcam+++', '--out', join(out, 'never')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/gradcam\+\+\+.*choices.*scorecam/s);
@@ -154,7 +162,7 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     ]);
     expect(useless.code).toBe(2);
     expect(useless.stderr).toMatch(/--counterfactual negates gradients, but --method eigencam/);
-  }, 120_000);
+  }, 240_000);
 
   it('without --overwrite an existing output fails that input, naming the file and the flag; with it the file is replaced', async () => {
     const out = join(dir, 'existing');

@@ -10,10 +10,13 @@ import {
   decodeImage,
   type Explanation,
   encodePng,
+  explainGuided,
   explainPrediction,
   formatAsImage,
   formatSignedAsImage,
+  formatSignedHeatmap,
   GradcamError,
+  type Heatmap,
   imgToArray,
   type LoadedModel,
   loadImg,
@@ -47,6 +50,8 @@ export interface ExplainCommandOptions {
   readonly normalize: 'max' | 'minmax';
   readonly eigenSmooth?: boolean;
   readonly augSmooth?: boolean;
+  /** Also write a Guided Grad-CAM overlay per target (LayersModels). */
+  readonly guided?: boolean;
   readonly batchSize: number;
   /** Default: viridis, or RdBu_r for signed maps (--no-relu). */
   readonly colormap?: string;
@@ -67,6 +72,8 @@ export interface TargetReport {
   readonly proba: number | null;
   readonly heatmap: number[][];
   readonly output: string;
+  /** With --guided: the Guided Grad-CAM overlay PNG written (a later addition to schema 1). */
+  readonly guidedOutput?: string;
 }
 
 /** One image (at one layer) in the JSON report. */
@@ -143,25 +150,30 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
   const explanations: Explanation[] = [];
+  // Guided Grad-CAM maps (--guided), by explanation and target.
+  const guidedMaps = new Map<Explanation, Map<number, Heatmap>>();
   try {
     const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
     for (const layer of layers) {
       // The overlay is drawn on the original image, at its own resolution.
-      explanations.push(
-        await explainPrediction(loaded, doc, {
-          targets,
-          layer: layer.name,
-          logits: options.logits,
-          image: original,
-          method: options.method,
-          relu: options.relu,
-          counterfactual: options.counterfactual,
-          normalize: options.normalize,
-          eigenSmooth: options.eigenSmooth,
-          augSmooth: options.augSmooth,
-          batchSize: options.batchSize,
-        }),
-      );
+      const explainOptions = {
+        targets,
+        layer: layer.name,
+        logits: options.logits,
+        image: original,
+        method: options.method,
+        relu: options.relu,
+        counterfactual: options.counterfactual,
+        normalize: options.normalize,
+        eigenSmooth: options.eigenSmooth,
+        augSmooth: options.augSmooth,
+        batchSize: options.batchSize,
+      };
+      if (options.guided) {
+        const guided = await explainGuided(loaded, doc, explainOptions);
+        explanations.push(guided.explanation);
+        guidedMaps.set(guided.explanation, new Map(guided.targets.map((g) => [g.target, g.heatmap])));
+      } else explanations.push(await explainPrediction(loaded, doc, explainOptions));
     }
   } finally {
     doc.dispose();
@@ -169,11 +181,12 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   // Name every output first, so that an input whose outputs cannot all be written writes none.
   const planned = explanations.flatMap((expl) =>
     expl.targets.map((t) => {
-      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}.png` : `${stem}-${t.target}.png`;
-      return { expl, t, output: join(options.out, name) };
+      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}` : `${stem}-${t.target}`;
+      const guided = guidedMaps.get(expl)?.get(t.target);
+      return { expl, t, output: join(options.out, `${name}.png`), ...(guided ? { guided, guidedOutput: join(options.out, `${name}-guided.png`) } : {}) };
     }),
   );
-  for (const { output } of planned) {
+  for (const output of planned.flatMap((p) => (p.guidedOutput ? [p.output, p.guidedOutput] : [p.output]))) {
     const earlier = ctx.written.get(output);
     if (earlier !== undefined) throw new InputError(`its output ${output} was already written for ${earlier} in this run; rename one of the inputs`, 'EEXIST');
     if (!options.overwrite && (await exists(output))) throw new InputError(`${output} exists; pass --overwrite to replace it`, 'EEXIST');
@@ -190,6 +203,18 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     await ctx.writer.write(output, encodePng(overlay));
     ctx.written.set(output, file);
   }
+  for (const { guided, guidedOutput } of planned) {
+    if (!guided || !guidedOutput) continue;
+    // Guided maps are spiky: scale by the 99th percentile of |v| (clipping the peaks) so the structure shows.
+    const overlay = formatSignedHeatmap(guided, original, {
+      scale: percentileAbs(guided.data, 0.99),
+      colormap: (options.colormap ?? 'RdBu_r') as Colormap,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
+      resamplingFilter: options.resample as ResamplingFilter,
+    });
+    await ctx.writer.write(guidedOutput, encodePng(overlay));
+    ctx.written.set(guidedOutput, file);
+  }
   return explanations.map((expl) => ({
     image: file,
     model: loaded.id,
@@ -199,9 +224,24 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     predictions: loaded.decodePredictions(expl.outputs, 5)[0].map((p) => ({ target: p.index, label: p.label, score: p.score })),
     targets: planned
       .filter((p) => p.expl === expl)
-      .map(({ t, output }) => ({ target: t.target, label: t.label ?? null, score: t.score, proba: t.proba ?? null, heatmap: heatmapRows(t), output })),
+      .map(({ t, output, guidedOutput }) => ({
+        target: t.target,
+        label: t.label ?? null,
+        score: t.score,
+        proba: t.proba ?? null,
+        heatmap: heatmapRows(t),
+        output,
+        ...(guidedOutput ? { guidedOutput } : {}),
+      })),
     warnings: [...(expl.warnings ?? [])],
   }));
+}
+
+/** The q-quantile of |values| (a positive number; 1 when every value is 0). */
+function percentileAbs(values: Float32Array, q: number): number {
+  const sorted = Float32Array.from(values, Math.abs).sort();
+  const v = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return v > 0 ? v : 1;
 }
 
 function failureOf(error: unknown): { message: string; code: string | null } {
@@ -269,7 +309,7 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
           .slice(0, 3)
           .map((p) => `${p.label} ${p.score.toFixed(3)}`)
           .join(', ');
-        const outputs = entries.flatMap((e) => e.targets.map((t) => t.output));
+        const outputs = entries.flatMap((e) => e.targets.flatMap((t) => (t.guidedOutput ? [t.output, t.guidedOutput] : [t.output])));
         progress.line(log, `${file}: ${top} → ${outputs.join(', ')}\n`);
       } catch (error) {
         const { message, code } = failureOf(error);
@@ -318,6 +358,7 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .addOption(new Option('--normalize <how>', "'max': / max|map| (ELI5); 'minmax': min..max to 0..1").choices(CLI_NORMALIZATIONS).default('max'))
     .option('--eigen-smooth', 'project the weighted activations on their first principal component instead of summing them')
     .option('--aug-smooth', 'average the maps of the image flipped and at brightness 0.9/1.0/1.1 (6 passes)')
+    .option('--guided', 'also write <image>-<class>-guided.png: Guided Grad-CAM (guided backprop × the map), signed, full resolution')
     .option('--batch-size <n>', 'masked images per model call (Score-CAM)', integerOption('--batch-size', 1), 32)
     .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
