@@ -5,7 +5,7 @@ import { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 import { readKerasH5, setKerasWeights } from './keras-h5.js';
 import { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, type MobileNetV2Options, mobileNetV2Rows } from './mobilenet-v2.js';
 import { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
-import { cachedWeightFileSize, fetchWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
+import { cachedWeightFileSize, fetchWeightFile, importNodeBuiltin, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
 
 /** Where the weights of a builder come from, plus the download/cache options. */
 export interface WeightsOptions extends WeightCacheOptions {
@@ -45,7 +45,7 @@ async function weightBytes(weights: string, options: WeightCacheOptions): Promis
     const file = await fetchWeightFile({ fileName, url: weights }, { ...options, baseUrl: undefined });
     return { bytes: file.bytes, source: weights };
   }
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   try {
     const b = await readFile(weights);
     return { bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), source: weights };

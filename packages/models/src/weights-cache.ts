@@ -54,9 +54,17 @@ export function defaultCacheDir(env: Record<string, string | undefined>, platfor
   return `${env.XDG_CACHE_HOME || `${home}/.cache`}/gradcam`;
 }
 
+/**
+ * Imports a Node built-in through a computed specifier, so that bundlers building for browsers
+ * (esbuild, Vite) do not try to resolve it; browsers never reach these calls.
+ */
+export function importNodeBuiltin<T>(name: string): Promise<T> {
+  return import(/* @vite-ignore */ name) as Promise<T>;
+}
+
 async function nodeCacheDir(options: WeightCacheOptions): Promise<string> {
   if (options.cacheDir) return options.cacheDir;
-  const os = await import('node:os');
+  const os = await importNodeBuiltin<typeof import('node:os')>('node:os');
   return defaultCacheDir(process.env, process.platform, os.homedir());
 }
 
@@ -68,7 +76,7 @@ export function weightFileUrl(spec: WeightFileSpec, options: WeightCacheOptions 
 
 async function digest(algorithm: 'md5' | 'sha256', bytes: Uint8Array): Promise<string | undefined> {
   if (isNode()) {
-    const { createHash } = await import('node:crypto');
+    const { createHash } = await importNodeBuiltin<typeof import('node:crypto')>('node:crypto');
     return createHash(algorithm).update(bytes).digest('hex');
   }
   // Browsers' SubtleCrypto has SHA-256 but no MD5: an MD5 is then not checked (the HDF5
@@ -111,8 +119,8 @@ async function download(spec: WeightFileSpec, url: string, options: WeightCacheO
 /** The size of the cached weight file, or undefined when it is not cached (its content is checked when it is used). */
 export async function cachedWeightFileSize(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<number | undefined> {
   if (isNode()) {
-    const { stat } = await import('node:fs/promises');
-    const { join } = await import('node:path');
+    const { stat } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+    const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path');
     return stat(join(await nodeCacheDir(options), spec.fileName)).then(
       (s) => (s.isFile() && s.size > 0 ? s.size : undefined),
       () => undefined,
@@ -138,8 +146,8 @@ export async function isWeightFileCached(spec: WeightFileSpec, options: WeightCa
 export async function fetchWeightFile(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<WeightFile> {
   const url = weightFileUrl(spec, options);
   if (!isNode()) return fetchWithCacheApi(spec, url, options);
-  const fs = await import('node:fs/promises');
-  const { join } = await import('node:path');
+  const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
+  const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const dir = await nodeCacheDir(options);
   const path = join(dir, spec.fileName);
   const cached = await fs.readFile(path).then(
