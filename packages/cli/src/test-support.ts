@@ -20,11 +20,14 @@ export interface BinResult {
 }
 
 /** Starts `node dist/bin.js …args`; `onStdout` sees the output as it comes. */
-export function startBin(args: readonly string[], options: { cwd?: string; onStdout?: (soFar: string, child: ChildProcess) => void } = {}): Promise<BinResult> {
+export function startBin(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string>; onStdout?: (soFar: string, child: ChildProcess) => void } = {},
+): Promise<BinResult> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build the package first (npx -y pnpm@10 --filter @gradcam/cli build).`);
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd,
-    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TF_ENABLE_ONEDNN_OPTS: '0' },
+    env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', TF_ENABLE_ONEDNN_OPTS: '0', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -43,4 +46,4 @@ export function startBin(args: readonly string[], options: { cwd?: string; onStd
 }
 
 /** Runs the binary to the end. */
-export const runBin = (args: readonly string[], cwd?: string) => startBin(args, { cwd });
+export const runBin = (args: readonly string[], cwd?: string, env?: Record<string, string>) => startBin(args, { cwd, env });
