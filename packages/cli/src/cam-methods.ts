@@ -1,9 +1,13 @@
-/**
- * The CAM methods `--method` accepts, by command-line id, with the display name the
- * Explanation reports. Core has no method registry yet: this table is the one place to add
- * a method to the CLI (issue 8).
- */
-export const CAM_METHODS: Readonly<Record<string, string>> = Object.freeze({ gradcam: 'Grad-CAM' });
+import { listCamMethods } from '@gradcam/core';
 
-/** The ids of CAM_METHODS, for option choices and messages. */
+/**
+ * The CAM methods `--method` accepts, by id, with the display name the Explanation reports:
+ * @gradcam/core's method registry (`listCamMethods()`) as it is when the CLI loads.
+ */
+export const CAM_METHODS: Readonly<Record<string, string>> = Object.freeze(Object.fromEntries(listCamMethods().map((m) => [m.id, m.displayName])));
+
+/** The ids of CAM_METHODS, for option choices and messages; the first ('gradcam') is the default. */
 export const CAM_METHOD_IDS: readonly string[] = Object.freeze(Object.keys(CAM_METHODS));
+
+/** `--normalize` values (the raw map, core's `normalize: false`, cannot be drawn as an overlay). */
+export const CLI_NORMALIZATIONS: readonly string[] = Object.freeze(['max', 'minmax']);

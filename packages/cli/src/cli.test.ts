@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runBin, sample } from './test-support.js';
 
 describe('gradcam usage (built binary)', () => {
-  it.each(['explain', 'layers', 'models', 'compare'])('`%s --help` describes the command with examples and exits 0', async (command) => {
+  it.each(['explain', 'evaluate', 'layers', 'models', 'compare'])('`%s --help` describes the command with examples and exits 0', async (command) => {
     const { code, stdout } = await runBin([command, '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`Usage: gradcam ${command}`));
@@ -12,7 +12,7 @@ describe('gradcam usage (built binary)', () => {
   it('`--help` lists every command', async () => {
     const { code, stdout } = await runBin(['--help']);
     expect(code).toBe(0);
-    for (const command of ['explain', 'layers', 'models', 'compare']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
+    for (const command of ['explain', 'evaluate', 'layers', 'models', 'compare']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
   });
 
   const cases: [string, string[], RegExp][] = [
@@ -24,7 +24,11 @@ describe('gradcam usage (built binary)', () => {
     ['--top with --target', ['explain', 'x.png', '--top', '2', '--target', '1'], /--top and --target cannot be combined/],
     ['an unknown colormap', ['explain', 'x.png', '--colormap', 'rainbow'], /argument 'rainbow' is invalid\. Allowed choices are viridis, .*cividis/],
     ['an unknown resampling filter', ['explain', 'x.png', '--resample', 'sinc'], /argument 'sinc' is invalid\. Allowed choices are nearest, box, .*lanczos/],
-    ['an unknown method', ['explain', 'x.png', '--method', 'gradcam++'], /argument 'gradcam\+\+' is invalid\. Allowed choices are gradcam/],
+    [
+      'an unknown method',
+      ['explain', 'x.png', '--method', 'gradcam+++'],
+      /argument 'gradcam\+\+\+' is invalid\. Allowed choices are gradcam, gradcam\+\+, hirescam/,
+    ],
     ['an unknown backend', ['explain', 'x.png', '--backend', 'gpu'], /argument 'gpu' is invalid\. Allowed choices are auto, tensorflow, wasm, cpu/],
     ['an --alpha-limit outside [0, 1]', ['explain', 'x.png', '--alpha-limit', '1.5'], /--alpha-limit must be a number from 0 to 1, or 'none'/],
     ['an unknown model', ['explain', 'x.png', '--model', 'resnet', '--backend', 'wasm'], /Unknown model 'resnet'.*nsfw_mobilenet_v2/],

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
 import { compareCommand } from './compare-command.js';
+import { evaluateCommand } from './evaluate-command.js';
 import { explainCommand } from './explain-command.js';
 import { layersCommand } from './layers-command.js';
 import { modelsCommand } from './models-command.js';
@@ -29,10 +30,17 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         '  gradcam layers --model nsfw_mobilenet_v2',
         '  gradcam models',
         '  gradcam compare cat.jpg --model nsfw_mobilenet_v2 --model nsfw_mobilenet_v2_mid --out compare.png',
+        '  gradcam evaluate examples/images --top 2',
         '',
       ].join('\n'),
     );
-  for (const command of [explainCommand(io, setExitCode), layersCommand(io), modelsCommand(io), compareCommand(io, setExitCode)]) {
+  for (const command of [
+    explainCommand(io, setExitCode),
+    evaluateCommand(io, setExitCode),
+    layersCommand(io),
+    modelsCommand(io),
+    compareCommand(io, setExitCode),
+  ]) {
     program.addCommand(command);
   }
   // Every command reports usage errors through the same path, and copies the output settings.

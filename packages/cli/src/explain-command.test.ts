@@ -117,6 +117,53 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     expect(a.equals(b)).toBe(false);
   }, 60_000);
 
+  it('--method, --counterfactual, --no-relu, --normalize, --eigen-smooth, --aug-smooth and --guided reach the explanation', async () => {
+    const out = join(dir, 'methods');
+    const run = async (extra: string[], name: string) => {
+      const { code, stdout, stderr } = await runBin(['explain', sample('chelsea.png'), ...extra, '--out', join(out, name), '--json', '-', '--backend', 'wasm']);
+      expect(code, stderr).toBe(0);
+      const report = JSON.parse(stdout);
+      expectValidReport(report);
+      return report.images[0];
+    };
+    const plus = await run(['--method', 'gradcam++'], 'plus');
+    expect(plus.method).toBe('Grad-CAM++');
+    const counter = await run(['--method', 'gradcam++', '--counterfactual'], 'counter');
+    expect(counter.targets[0].heatmap).not.toEqual(plus.targets[0].heatmap);
+    const signed = await run(['--method', 'hirescam', '--no-relu'], 'signed');
+    expect(signed.method).toBe('HiResCAM');
+    expect(Math.min(...signed.targets[0].heatmap.flat())).toBeLessThan(0);
+    expect(await pngSize(join(out, 'signed', 'chelsea-2.png'))).toEqual([451, 300]);
+    const minmax = await run(['--method', 'hirescam', '--no-relu', '--normalize', 'minmax', '--eigen-smooth'], 'minmax');
+    expect(Math.min(...minmax.targets[0].heatmap.flat())).toBe(0);
+    const smooth = await run(['--method', 'gradcam++', '--aug-smooth'], 'smooth');
+    expect(smooth.targets[0].heatmap).not.toEqual(plus.targets[0].heatmap);
+    // Guided backprop differentiates the whole network w.r.t. the input: on tfjs-node when present (wasm takes ~75 s).
+    const backend = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? 'wasm' : 'tensorflow';
+    const guidedRun = await runBin(['explain', sample('chelsea.png'), '--guided', '--out', join(out, 'guided'), '--json', '-', '--backend', backend]);
+    expect(guidedRun.code, guidedRun.stderr).toBe(0);
+    const guidedReport = JSON.parse(guidedRun.stdout);
+    expectValidReport(guidedReport);
+    expect(guidedReport.images[0].targets[0].guidedOutput).toBe(join(out, 'guided', 'chelsea-2-guided.png'));
+    expect(await pngSize(join(out, 'guided', 'chelsea-2-guided.png'))).toEqual([451, 300]);
+    const bad = await runBin(['explain', sample('chelsea.png'), '--method', 'gradcam+++', '--out', join(out, 'never')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/gradcam\+\+\+.*choices.*scorecam/s);
+    const useless = await runBin([
+      'explain',
+      sample('chelsea.png'),
+      '--method',
+      'eigencam',
+      '--counterfactual',
+      '--out',
+      join(out, 'never'),
+      '--backend',
+      'wasm',
+    ]);
+    expect(useless.code).toBe(2);
+    expect(useless.stderr).toMatch(/--counterfactual negates gradients, but --method eigencam/);
+  }, 240_000);
+
   it('without --overwrite an existing output fails that input, naming the file and the flag; with it the file is replaced', async () => {
     const out = join(dir, 'existing');
     await mkdir(out);

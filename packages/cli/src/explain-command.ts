@@ -1,6 +1,6 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
+import { getCamMethod, InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import {
@@ -11,9 +11,13 @@ import {
   decodeImage,
   type Explanation,
   encodePng,
+  explainGuided,
   explainPrediction,
   formatAsImage,
+  formatSignedAsImage,
+  formatSignedHeatmap,
   GradcamError,
+  type Heatmap,
   imgToArray,
   type LoadedModel,
   loadImg,
@@ -24,7 +28,7 @@ import {
   setBackend,
 } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
-import { CAM_METHOD_IDS } from './cam-methods.js';
+import { CAM_METHOD_IDS, CAM_METHODS, CLI_NORMALIZATIONS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { expandInputs, outputStems } from './inputs.js';
 import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
@@ -42,7 +46,17 @@ export interface ExplainCommandOptions {
   readonly top?: number;
   readonly logits?: boolean;
   readonly method: string;
-  readonly colormap: string;
+  /** false with --no-relu: signed maps, drawn with a diverging colormap. */
+  readonly relu: boolean;
+  readonly counterfactual?: boolean;
+  readonly normalize: 'max' | 'minmax';
+  readonly eigenSmooth?: boolean;
+  readonly augSmooth?: boolean;
+  /** Also write a Guided Grad-CAM overlay per target (LayersModels). */
+  readonly guided?: boolean;
+  readonly batchSize: number;
+  /** Default: viridis, or RdBu_r for signed maps (--no-relu). */
+  readonly colormap?: string;
   readonly alphaLimit: number | 'none';
   readonly resample: string;
   readonly backend: string;
@@ -60,6 +74,8 @@ export interface TargetReport {
   readonly proba: number | null;
   readonly heatmap: number[][];
   readonly output: string;
+  /** With --guided: the Guided Grad-CAM overlay PNG written (a later addition to schema 1). */
+  readonly guidedOutput?: string;
 }
 
 /** One image (at one layer) in the JSON report. */
@@ -138,11 +154,30 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
   const explanations: Explanation[] = [];
+  // Guided Grad-CAM maps (--guided), by explanation and target.
+  const guidedMaps = new Map<Explanation, Map<number, Heatmap>>();
   try {
     const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
     for (const layer of layers) {
       // The overlay is drawn on the original image, at its own resolution.
-      explanations.push(await explainPrediction(loaded, doc, { targets, layer: layer.name, logits: options.logits, image: original }));
+      const explainOptions = {
+        targets,
+        layer: layer.name,
+        logits: options.logits,
+        image: original,
+        method: options.method,
+        relu: options.relu,
+        counterfactual: options.counterfactual,
+        normalize: options.normalize,
+        eigenSmooth: options.eigenSmooth,
+        augSmooth: options.augSmooth,
+        batchSize: options.batchSize,
+      };
+      if (options.guided) {
+        const guided = await explainGuided(loaded, doc, explainOptions);
+        explanations.push(guided.explanation);
+        guidedMaps.set(guided.explanation, new Map(guided.targets.map((g) => [g.target, g.heatmap])));
+      } else explanations.push(await explainPrediction(loaded, doc, explainOptions));
     }
   } finally {
     doc.dispose();
@@ -150,24 +185,39 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   // Name every output first, so that an input whose outputs cannot all be written writes none.
   const planned = explanations.flatMap((expl) =>
     expl.targets.map((t) => {
-      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}.png` : `${stem}-${t.target}.png`;
-      return { expl, t, output: join(options.out, name) };
+      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}` : `${stem}-${t.target}`;
+      const guided = guidedMaps.get(expl)?.get(t.target);
+      return { expl, t, output: join(options.out, `${name}.png`), ...(guided ? { guided, guidedOutput: join(options.out, `${name}-guided.png`) } : {}) };
     }),
   );
-  for (const { output } of planned) {
+  for (const output of planned.flatMap((p) => (p.guidedOutput ? [p.output, p.guidedOutput] : [p.output]))) {
     const earlier = ctx.written.get(output);
     if (earlier !== undefined) throw new InputError(`its output ${output} was already written for ${earlier} in this run; rename one of the inputs`, 'EEXIST');
     if (!options.overwrite && (await exists(output))) throw new InputError(`${output} exists; pass --overwrite to replace it`, 'EEXIST');
   }
   for (const { expl, t, output } of planned) {
-    const overlay = formatAsImage(expl, {
+    const drawing = {
       target: t.target,
-      colormap: options.colormap as Colormap,
+      colormap: (options.colormap ?? (options.relu ? 'viridis' : 'RdBu_r')) as Colormap,
+      alphaLimit: alphaLimitValue(options.alphaLimit),
+      resamplingFilter: options.resample as ResamplingFilter,
+    };
+    // A signed map (--no-relu with max normalisation) spans [-1, 1]: a diverging overlay.
+    const overlay = options.relu || options.normalize === 'minmax' ? formatAsImage(expl, drawing) : formatSignedAsImage(expl, drawing);
+    await ctx.writer.write(output, encodePng(overlay));
+    ctx.written.set(output, file);
+  }
+  for (const { guided, guidedOutput } of planned) {
+    if (!guided || !guidedOutput) continue;
+    // Guided maps are spiky: scale by the 99th percentile of |v| (clipping the peaks) so the structure shows.
+    const overlay = formatSignedHeatmap(guided, original, {
+      scale: percentileAbs(guided.data, 0.99),
+      colormap: (options.colormap ?? 'RdBu_r') as Colormap,
       alphaLimit: alphaLimitValue(options.alphaLimit),
       resamplingFilter: options.resample as ResamplingFilter,
     });
-    await ctx.writer.write(output, encodePng(overlay));
-    ctx.written.set(output, file);
+    await ctx.writer.write(guidedOutput, encodePng(overlay));
+    ctx.written.set(guidedOutput, file);
   }
   return explanations.map((expl) => ({
     image: file,
@@ -178,9 +228,24 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     predictions: loaded.decodePredictions(expl.outputs, 5)[0].map((p) => ({ target: p.index, label: p.label, score: p.score })),
     targets: planned
       .filter((p) => p.expl === expl)
-      .map(({ t, output }) => ({ target: t.target, label: t.label ?? null, score: t.score, proba: t.proba ?? null, heatmap: heatmapRows(t), output })),
+      .map(({ t, output, guidedOutput }) => ({
+        target: t.target,
+        label: t.label ?? null,
+        score: t.score,
+        proba: t.proba ?? null,
+        heatmap: heatmapRows(t),
+        output,
+        ...(guidedOutput ? { guidedOutput } : {}),
+      })),
     warnings: [...(expl.warnings ?? [])],
   }));
+}
+
+/** The q-quantile of |values| (a positive number; 1 when every value is 0). */
+function percentileAbs(values: Float32Array, q: number): number {
+  const sorted = Float32Array.from(values, Math.abs).sort();
+  const v = sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return v > 0 ? v : 1;
 }
 
 function failureOf(error: unknown): { message: string; code: string | null } {
@@ -206,6 +271,10 @@ function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[
 /** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
   if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
+  const method = getCamMethod(options.method);
+  if (options.counterfactual && !method.usesGradients) {
+    throw new InvalidInputError(`--counterfactual negates gradients, but --method ${method.id} (${method.displayName}) uses none; choose a gradient method.`);
+  }
   if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
     throw new InvalidInputError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
   }
@@ -215,7 +284,9 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   const loaded = await loadModel(options.model);
   const layers = resolveLayers(loaded, options.layer ?? []);
   const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
-  log(`gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} on the '${backend}' backend\n`);
+  log(
+    `gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} (${CAM_METHODS[options.method] ?? options.method}) on the '${backend}' backend\n`,
+  );
   await mkdir(options.out, { recursive: true });
 
   const writer = new AtomicWriter();
@@ -242,7 +313,7 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
           .slice(0, 3)
           .map((p) => `${p.label} ${p.score.toFixed(3)}`)
           .join(', ');
-        const outputs = entries.flatMap((e) => e.targets.map((t) => t.output));
+        const outputs = entries.flatMap((e) => e.targets.flatMap((t) => (t.guidedOutput ? [t.output, t.guidedOutput] : [t.output])));
         progress.line(log, `${file}: ${top} → ${outputs.join(', ')}\n`);
       } catch (error) {
         const { message, code } = failureOf(error);
@@ -285,8 +356,15 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true))
     .option('--top <k>', 'explain the k best classes of each image', integerOption('--top', 1))
     .option('--logits', 'explain the pre-softmax score instead of the probability')
-    .addOption(new Option('--method <name>', 'CAM method').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
-    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay').choices(colormapNames).default('viridis'))
+    .addOption(new Option('--method <name>', 'CAM method (see @gradcam/core README)').choices(CAM_METHOD_IDS).default(CAM_METHOD_IDS[0]))
+    .option('--counterfactual', 'negate the gradients: show what speaks against the class (gradient methods)')
+    .option('--no-relu', 'keep negative evidence: signed maps, drawn with a diverging colormap')
+    .addOption(new Option('--normalize <how>', "'max': / max|map| (ELI5); 'minmax': min..max to 0..1").choices(CLI_NORMALIZATIONS).default('max'))
+    .option('--eigen-smooth', 'project the weighted activations on their first principal component instead of summing them')
+    .option('--aug-smooth', 'average the maps of the image flipped and at brightness 0.9/1.0/1.1 (6 passes)')
+    .option('--guided', 'also write <image>-<class>-guided.png: Guided Grad-CAM (guided backprop × the map), signed, full resolution')
+    .option('--batch-size <n>', 'masked images per model call (Score-CAM)', integerOption('--batch-size', 1), 32)
+    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
     .addOption(new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)').choices(resamplingFilters).default('lanczos'));
   addBackendOption(command);
@@ -307,6 +385,8 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
         '  gradcam explain photos/ "more/*.png" --top 3 --out overlays',
         '  gradcam explain cat.jpg --target 2 --target 0 --layer block_9_expand --layer out_relu --json report.json',
         '  gradcam explain cat.jpg --colormap cividis --alpha-limit 1 --resample box --backend wasm --json - > report.json',
+        '  gradcam explain cat.jpg --method gradcam++ --counterfactual',
+        '  gradcam explain cat.jpg --method hirescam --no-relu        # signed map, blue = against, red = for',
         '',
       ].join('\n'),
     )

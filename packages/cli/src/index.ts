@@ -2,6 +2,15 @@ export { runCli } from './cli.js';
 export { type CliIo, processIo } from './cli-io.js';
 export { type CompareCommandOptions, runCompare } from './compare-command.js';
 export {
+  type EvaluateCommandOptions,
+  type EvaluationEntry,
+  type EvaluationReport,
+  type EvaluationSummary,
+  formatEvaluation,
+  runEvaluate,
+  summarize,
+} from './evaluate-command.js';
+export {
   type ExplainCommandOptions,
   type ExplainReport,
   type FailureReport,

@@ -58,4 +58,10 @@ export interface ExplainableModel {
   defaultLayer(): LayerInfo;
   /** Runs the model on `doc` and differentiates the targets' scores w.r.t. `layer`'s output. */
   capture(doc: Tensor4D, layer: LayerInfo, options: CaptureOptions): Capture;
+  /**
+   * Optional (added to 'v1' compatibly): the model's scores for a batch of preprocessed images
+   * [n, h, w, c] → [n, classes] — the model output, or the pre-softmax scores with `logits`.
+   * Synchronous, no gradient tape, callable inside tf.tidy. Score-CAM and the metrics need it.
+   */
+  predict?(batch: Tensor4D, options: { readonly logits: boolean }): Tensor2D;
 }

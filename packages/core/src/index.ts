@@ -1,5 +1,17 @@
 export { activateBackend } from './backend.js';
 export {
+  CAM_NORMALIZATIONS,
+  type CamMapsOptions,
+  type CamNormalization,
+  type CamPostOptions,
+  camMaps,
+  checkNormalization,
+  normalizeMaps,
+  rawMaps,
+} from './cam-maps.js';
+export type { CamInputs, CamMethod, CamProgress, CamResult } from './cam-method.js';
+export { BUILTIN_CAM_METHODS, getCamMethod, listCamMethods, registerCamMethod } from './cam-methods.js';
+export {
   BackendUnavailableError,
   DecodeError,
   GradcamError,
@@ -12,11 +24,21 @@ export {
   NotDifferentiableError,
   nearestFirst,
 } from './errors.js';
-export { type ExplainBatchOptions, type ExplainOptions, explain, explainBatch } from './explain.js';
+export { AUG_SMOOTH_FACTORS, type ExplainBatchOptions, type ExplainOptions, explain, explainBatch, scoreFunction } from './explain.js';
 export type { Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
+export { type ChannelMap, channelSum, guidedGradCam } from './guided-grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, imgToArray } from './image-tensor.js';
 export { type LayerRef, pickDefaultLayer, resolveLayer } from './layer-selection.js';
+export { eigenCam } from './methods/eigen-cam.js';
+export { eigenGradCam } from './methods/eigen-grad-cam.js';
+export { gradCam } from './methods/grad-cam.js';
+export { gradCamPlusPlus } from './methods/grad-cam-plus-plus.js';
+export { hiResCam } from './methods/hires-cam.js';
+export { layerCam } from './methods/layer-cam.js';
+export { scoreCam } from './methods/score-cam.js';
+export { xGradCam } from './methods/xgrad-cam.js';
 export { importNodeBuiltin } from './node-builtin.js';
+export { projectMaps, projectOnFirstComponent } from './principal-projection.js';
 export { isExplainableModel, listModelAdapters, type ModelAdapter, registerModelAdapter, toExplainableModel } from './registry.js';
 export type { Explanation, Heatmap, RgbaImage, TargetExplanation } from './types.js';

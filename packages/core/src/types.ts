@@ -22,7 +22,10 @@ export interface TargetExplanation {
   readonly score: number;
   /** Softmax probability when the score is a logit; undefined otherwise (as ELI5's `proba`). */
   readonly proba?: number;
-  /** The Grad-CAM map at the layer's spatial resolution, normalised to [0, 1]. */
+  /**
+   * The CAM map at the layer's spatial resolution: in [0, 1] by default; in [-1, 1] with
+   * `relu: false` (signed), raw with `normalize: false`.
+   */
   readonly heatmap: Heatmap;
 }
 

@@ -21,6 +21,7 @@ export {
 } from './colormaps';
 export { alphaComposite } from './composite';
 export { type FormatAsImageOptions, type FormatHeatmapOptions, formatAsImage, formatHeatmap } from './format-as-image';
+export { type FormatSignedAsImageOptions, type FormatSignedOptions, formatSignedAsImage, formatSignedHeatmap } from './format-signed';
 export { type ExpandHeatmapOptions, expandHeatmap, heatmapToImage, validateHeatmap } from './heatmap';
 export { type ImageSource, type LoadImgOptions, loadImg } from './load-img';
 export {

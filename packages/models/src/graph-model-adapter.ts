@@ -112,15 +112,23 @@ export class GraphModelAdapter implements ExplainableModel {
     return pickDefaultLayer(this.name, this.#layers, this.inputShape.length);
   }
 
+  #outputNode(logits: boolean): string {
+    if (!logits) return this.#model.outputNodes[0];
+    if (this.#logitsNode === undefined)
+      throw new InvalidInputError(`logits: ${this.name} does not end in a Softmax op, so its output is already the score; explain without logits.`);
+    return this.#logitsNode;
+  }
+
+  /** The model's scores for a batch (logits: the Softmax op's input). */
+  predict(batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
+    const output = this.#outputNode(options.logits);
+    return tf.tidy(() => this.#model.execute({ [this.#model.inputNodes[0]]: batch }, output) as tf.Tensor2D);
+  }
+
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
     const node = this.#fullNames.get(info.name);
     if (node === undefined) throw new NoSuchLayerError(`No node '${info.name}' in ${this.name}.`);
-    let output = this.#model.outputNodes[0];
-    if (options.logits) {
-      if (this.#logitsNode === undefined)
-        throw new InvalidInputError(`logits: ${this.name} does not end in a Softmax op, so its output is already the score; explain without logits.`);
-      output = this.#logitsNode;
-    }
+    const output = this.#outputNode(options.logits);
     const input = this.#model.inputNodes[0];
     const model = this.#model;
     return runTargetGradients(

@@ -8,6 +8,7 @@ registerModelAdapter(layersModelAdapter);
 
 export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, loadBundledModel, NSFW_CLASSES } from './bundled-models.js';
 export { GraphModelAdapter, graphModelAdapter, isGraphModel } from './graph-model-adapter.js';
+export { type GuidedBackpropOptions, guidedBackprop, guidedRelu } from './guided-backprop.js';
 export { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 export {
   cachedImagenetWeightsSize,
@@ -32,6 +33,7 @@ export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, se
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
+export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';
 export { stripSoftmax } from './strip-softmax.js';
 export { type DeltaForward, runTargetGradients } from './target-gradients.js';
 export {

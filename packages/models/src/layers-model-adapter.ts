@@ -284,6 +284,16 @@ export class LayersModelAdapter implements ExplainableModel {
       if (prefix) tf.dispose([...prefix.values()]);
     }
   }
+
+  /** The model's scores for a batch, as predict gives them (logits: with the final softmax stripped). */
+  predict(batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
+    const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
+    try {
+      return tf.tidy(() => this.#model.apply(batch, { training: false }) as tf.Tensor2D);
+    } finally {
+      undoSoftmax();
+    }
+  }
 }
 
 /** The registry entry for tfjs-layers models. */

@@ -1,0 +1,52 @@
+import type { CamMethod } from './cam-method.js';
+import { InvalidInputError, listChoices } from './errors.js';
+import { eigenCam } from './methods/eigen-cam.js';
+import { eigenGradCam } from './methods/eigen-grad-cam.js';
+import { gradCam } from './methods/grad-cam.js';
+import { gradCamPlusPlus } from './methods/grad-cam-plus-plus.js';
+import { hiResCam } from './methods/hires-cam.js';
+import { layerCam } from './methods/layer-cam.js';
+import { scoreCam } from './methods/score-cam.js';
+import { xGradCam } from './methods/xgrad-cam.js';
+
+/** The methods core ships, in the order they are listed; 'gradcam' (ELI5's) is the default. */
+export const BUILTIN_CAM_METHODS: readonly CamMethod[] = Object.freeze([
+  gradCam,
+  gradCamPlusPlus,
+  hiResCam,
+  layerCam,
+  xGradCam,
+  scoreCam,
+  eigenCam,
+  eigenGradCam,
+]);
+
+// The same registry pattern as the model adapters: built-ins first, plugins added after.
+const methods = new Map<string, CamMethod>(BUILTIN_CAM_METHODS.map((m) => [m.id, m]));
+
+const ID_PATTERN = /^[a-z0-9][a-z0-9+_-]*$/;
+
+/**
+ * Registers a CAM method under `method.id` (lowercase letters, digits, '+', '_', '-');
+ * registering an id again replaces that method, so a plugin can override a built-in one.
+ */
+export function registerCamMethod(method: CamMethod): void {
+  if (typeof method?.id !== 'string' || !ID_PATTERN.test(method.id)) {
+    throw new InvalidInputError(`A CAM method id must be lowercase letters, digits, '+', '_' or '-'; got '${String(method?.id)}'.`);
+  }
+  if (typeof method.compute !== 'function') throw new InvalidInputError(`CAM method '${method.id}' has no compute() function.`);
+  methods.set(method.id, method);
+}
+
+/** The registered CAM methods: the built-ins first, then plugins in registration order. */
+export function listCamMethods(): CamMethod[] {
+  return [...methods.values()];
+}
+
+/** The method registered under `id` (or `id` itself when it is a CamMethod); unknown ids throw InvalidInputError. */
+export function getCamMethod(id: string | CamMethod): CamMethod {
+  if (typeof id === 'object' && id !== null && typeof id.compute === 'function') return id;
+  const method = typeof id === 'string' ? methods.get(id) : undefined;
+  if (method === undefined) throw new InvalidInputError(`Unknown CAM method '${String(id)}'. Valid methods: ${listChoices([...methods.keys()], 50)}.`);
+  return method;
+}
