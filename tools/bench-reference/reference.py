@@ -30,7 +30,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -46,14 +45,8 @@ import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
 
-def median_ms(fn, runs):
-    fn()  # warm-up: tf.function traces here
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return sorted(samples)[len(samples) // 2]
+# One warm-up call (tf.function traces there), then the median of `runs`.
+median_ms = pillow_format.median_ms
 
 
 def ensure_export(model_dir):
