@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useWasmBackend, WASM_GRADIENT_KERNELS } from './index.js';
+import { useWasmBackend, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from './index.js';
 
 /** Runs `f` on a backend and returns its results as plain arrays. */
 async function on(backend: string, f: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -46,7 +46,7 @@ describe('gradient kernels tfjs-backend-wasm lacks', () => {
   });
 
   it('are registered for wasm on import', () => {
-    for (const name of WASM_GRADIENT_KERNELS) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    for (const name of [...WASM_GRADIENT_KERNELS, ...WASM_REPLACED_KERNELS]) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
   });
 
   it('conv2d: gradients w.r.t. input and filter (strided, same and valid padding) match cpu', async () => {
@@ -85,6 +85,14 @@ describe('gradient kernels tfjs-backend-wasm lacks', () => {
       const sums = tf.unsortedSegmentSum(x, tf.tensor1d([0, 2, 0, 1, 2, 2], 'int32'), 3);
       const gatherGrad = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.gather(a, tf.tensor1d([1, 1, 5, 0], 'int32')))))(x);
       return [sums, gatherGrad];
+    });
+  });
+
+  it('maxPool: the gradient of an all-zero window goes to its first cell, as on cpu and in TensorFlow', async () => {
+    await agree(() => {
+      // After a ReLU, windows of zeros are common; wasm's own MaxPoolGrad dropped their gradient.
+      const x = tf.relu(tf.sub(wave([1, 9, 9, 4], 0.4), 0.8));
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'valid'), wave([1, 4, 4, 4], 1))))(x)];
     });
   });
 

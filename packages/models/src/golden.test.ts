@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { explain, imgToArray } from '@gradcam/core';
-import { decodeImage } from '@gradcam/format';
+import { explain } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadBundledModel } from './index.js';
+import './index.js'; // registers the LayersModel adapter
 
 interface GoldenCase {
   layer: string;
@@ -79,36 +78,6 @@ describe('small models against TensorFlow GradientTape (tools/golden/toy_gradcam
   }
 });
 
-// InceptionV3 is heavy: its cases run on tfjs-node (left out only with GRADCAM_SKIP_TFJS_NODE=1,
-// documented, never set in CI). On the cpu backend one inner-layer case takes a minute or more
-// of synchronous work, which starves vitest's worker RPC; the layer replacements it exercised
-// ('same' average pooling, batch normalisation without scale) are checked on cpu against
-// finite differences in differentiable-layers.test.ts instead.
-const inceptionRuns: { backend: 'tensorflow' | 'cpu'; only?: { file: string; layer: string } }[] =
-  process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? [] : [{ backend: 'tensorflow' as const }];
-
-describe.each(inceptionRuns)('nsfw_inception_v3 at mixed layers against TensorFlow GradientTape (tools/golden/inception_gradcam.py) — $backend', ({
-  backend,
-  only,
-}) => {
-  beforeAll(async () => {
-    // tfjs-node directly: @gradcam/backend-node's own tests depend on this package.
-    if (backend === 'tensorflow') {
-      process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-      process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
-      await import('@tensorflow/tfjs-node');
-    }
-    expect(await tf.setBackend(backend)).toBe(true);
-  });
-
-  it(only ? `${only.file} ${only.layer}, two targets, softmax and logits` : 'mixed2, mixed5 and mixed10, two targets, softmax and logits', async () => {
-    const golden = await readJson<{ images: GoldenImage[] }>('nsfw-inception-v3-gradcam.json');
-    const model = (await loadBundledModel('nsfw_inception_v3')) as tfl.LayersModel;
-    for (const image of golden.images.filter((i) => !only || i.file === only.file)) {
-      const img = decodeImage(new Uint8Array(await readFile(fixture(image.resized as string))));
-      const doc = tf.tidy(() => tf.div(tf.expandDims(imgToArray(img), 0), 255)) as tf.Tensor4D;
-      await checkImage(model, doc, { ...image, cases: image.cases.filter((c) => !only || c.layer === only.layer) });
-      doc.dispose();
-    }
-  }, 300_000);
-});
+// nsfw_inception_v3 against its TensorFlow fixture runs in the umbrella package
+// (packages/gradcam/src/inception-golden.test.ts), on wasm and tfjs-node, which this package
+// cannot depend on.

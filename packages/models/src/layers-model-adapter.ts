@@ -228,9 +228,12 @@ export class LayersModelAdapter implements ExplainableModel {
     const flat = this.#flat;
     const prefix = this.#runPrefix(doc, info.index);
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    // Only layers after the chosen one are differentiated; the ones before stay fused and fast.
+    // The prefix pass above ran tfjs-layers' own fused calls. From here on every layer gets its
+    // gradient-friendly call: the ones before the chosen layer only compute when their kept
+    // output cannot be reused (the tiled-input retry, a shared layer), and then tf.batchNorm
+    // without γ would break the taped pass.
     const owned: tf.Tensor[] = [];
-    const undoCalls = flat.slice(info.index + 1).flatMap(({ layer: l }) => {
+    const undoCalls = flat.flatMap(({ layer: l }) => {
       const call = differentiableCall(l, owned);
       return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
     });
