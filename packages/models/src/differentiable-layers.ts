@@ -1,16 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The Conv2D fields of a tfjs-layers layer that its forward pass uses. */
-interface Conv2DLike {
+/** The fields tfjs-layers' convolution layers (Conv2D, DepthwiseConv2D) share. */
+interface ConvLike {
   getClassName(): string;
-  kernel: { read(): tf.Tensor };
   bias: { read(): tf.Tensor } | null;
   useBias: boolean;
   strides: number[];
   padding: string;
   dataFormat: string;
   dilationRate: number[];
-  activation: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } | null;
+  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+}
+
+/** The Conv2D fields of a tfjs-layers layer that its forward pass uses. */
+interface Conv2DLike extends ConvLike {
+  kernel: { read(): tf.Tensor };
   call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor | tf.Tensor[];
 }
 
@@ -233,23 +237,20 @@ function unfusedConv2DCall(layer: Conv2DLike, owned: tf.Tensor[]): Call {
     const padding = layer.padding as 'same' | 'valid';
     const dilations = layer.dilationRate as [number, number];
     const conv = (t: tf.Tensor4D) => tf.conv2d(t, kernel, strides, padding, 'NHWC', dilations);
-    let y = isStrideOneSame(kernel, strides, padding, dilations) ? withInputGradient(x, conv, (dy) => tf.conv2d(dy, flipped(), 1, 'same')) : conv(x);
-    if (layer.useBias && layer.bias) y = tf.add(y, layer.bias.read());
-    return layer.activation ? layer.activation.apply(y) : y;
+    const y = isStrideOneSame(kernel, strides, padding, dilations) ? withInputGradient(x, conv, (dy) => tf.conv2d(dy, flipped(), 1, 'same')) : conv(x);
+    return biasAndActivation(layer, y);
   };
 }
 
 /** The DepthwiseConv2D fields of a tfjs-layers layer that its forward pass uses. */
-interface DepthwiseLike {
-  getClassName(): string;
+interface DepthwiseLike extends ConvLike {
   depthwiseKernel: { read(): tf.Tensor };
-  bias: { read(): tf.Tensor } | null;
-  useBias: boolean;
-  strides: number[];
-  padding: string;
-  dataFormat: string;
-  dilationRate: number[];
-  activation: { apply(x: tf.Tensor): tf.Tensor } | null;
+}
+
+/** A convolution layer's bias and activation, applied after its convolution `y`. */
+function biasAndActivation(layer: ConvLike, y: tf.Tensor): tf.Tensor {
+  const biased = layer.useBias && layer.bias ? tf.add(y, layer.bias.read()) : y;
+  return layer.activation ? layer.activation.apply(biased) : biased;
 }
 
 function isStrideOneDepthwise(layer: unknown): layer is DepthwiseLike {
@@ -270,12 +271,11 @@ function depthwiseCall(layer: DepthwiseLike, owned: tf.Tensor[]): Call {
   return (inputs) => {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const kernel = layer.depthwiseKernel.read() as tf.Tensor4D;
-    let y = withInputGradient(
+    const y = withInputGradient(
       x,
       (t) => tf.depthwiseConv2d(t, kernel, 1, 'same'),
       (dy) => tf.depthwiseConv2d(dy, flipped(), 1, 'same'),
     );
-    if (layer.useBias && layer.bias) y = tf.add(y, layer.bias.read());
-    return layer.activation ? layer.activation.apply(y) : y;
+    return biasAndActivation(layer, y);
   };
 }
