@@ -1,5 +1,5 @@
 import { imgToArray } from '@gradcam/core';
-import { runConformance } from '@gradcam/core/testing';
+import { runConformance, summarizeConformance } from '@gradcam/core/testing';
 import { loadImg } from '@gradcam/format';
 import { loadBundledModel } from '@gradcam/models';
 import '@tensorflow/tfjs-backend-cpu';
@@ -17,7 +17,7 @@ it.skipIf(process.env.GRADCAM_SKIP_TFJS_NODE === '1')(
     const image = await loadImg(new URL('../../../examples/images/chelsea.png', import.meta.url).pathname, { targetSize: [224, 224] });
     const doc = tf.tidy(() => tf.div(tf.expandDims(imgToArray(image), 0), 255));
     const report = await runConformance(model, doc, { backend: 'tensorflow' });
-    console.info(report.cases.map((c) => `${c.layer} ${c.logits ? 'logits' : 'softmax'}: max |Δ| ${c.maxHeatmapDiff.toExponential(1)}`).join('\n'));
+    console.info(summarizeConformance(report));
     expect(report.backend).toBe('tensorflow');
     expect(report.failures).toEqual([]);
     expect(report.cases).toHaveLength(8);

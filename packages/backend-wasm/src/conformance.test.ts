@@ -1,5 +1,5 @@
 import { imgToArray } from '@gradcam/core';
-import { runConformance } from '@gradcam/core/testing';
+import { runConformance, summarizeConformance } from '@gradcam/core/testing';
 import { loadImg } from '@gradcam/format';
 import { loadBundledModel } from '@gradcam/models';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +12,7 @@ it('wasm explains the bundled MobileNetV2 at every conformance layer within 5e-3
   const image = await loadImg(new URL('../../../examples/images/chelsea.png', import.meta.url).pathname, { targetSize: [224, 224] });
   const doc = tf.tidy(() => tf.div(tf.expandDims(imgToArray(image), 0), 255));
   const report = await runConformance(model, doc, { backend: 'wasm' });
-  console.info(report.cases.map((c) => `${c.layer} ${c.logits ? 'logits' : 'softmax'}: max |Δ| ${c.maxHeatmapDiff.toExponential(1)}`).join('\n'));
+  console.info(summarizeConformance(report));
   expect(report.backend).toBe('wasm');
   expect(report.failures).toEqual([]);
   expect(report.cases).toHaveLength(8);

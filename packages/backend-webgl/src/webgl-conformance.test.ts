@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { imgToArray } from '@gradcam/core';
-import { compareConformance, computeConformanceMaps } from '@gradcam/core/testing';
+import { compareConformance, computeConformanceMaps, summarizeConformance } from '@gradcam/core/testing';
 import { loadImg } from '@gradcam/format';
 import { loadBundledModel } from '@gradcam/models';
 import '@tensorflow/tfjs-backend-cpu';
@@ -50,10 +50,7 @@ it.skipIf(skip)(
     );
     expect(errors).toEqual([]);
     const report = compareConformance(reference, result.maps);
-    console.info(
-      `WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n` +
-        report.cases.map((c) => `${c.layer} ${c.logits ? 'logits' : 'softmax'}: max |Δ| ${c.maxHeatmapDiff.toExponential(1)}`).join('\n'),
-    );
+    console.info(`WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n` + summarizeConformance(report));
     expect(result.maps.backend).toBe('webgl');
     expect(report.failures).toEqual([]);
     expect(report.cases).toHaveLength(8);

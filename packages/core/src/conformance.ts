@@ -106,6 +106,11 @@ export function compareConformance(reference: ConformanceMaps, actual: Conforman
   return { backend: actual.backend, reference: reference.backend, cases, failures };
 }
 
+/** One line per case: its name and largest heatmap difference, for a test's log. */
+export function summarizeConformance(report: ConformanceReport): string {
+  return report.cases.map((c) => `${c.layer} ${c.logits ? 'logits' : 'softmax'}: max |Δ| ${c.maxHeatmapDiff.toExponential(1)}`).join('\n');
+}
+
 /** Options of runConformance. */
 export interface ConformanceOptions extends ConformanceRunOptions {
   /** The backend under test; it must be registered. */

@@ -14,4 +14,5 @@ export {
   compareConformance,
   computeConformanceMaps,
   runConformance,
+  summarizeConformance,
 } from './conformance.js';
