@@ -1,4 +1,5 @@
 import { activateBackend, BackendUnavailableError } from '@gradcam/core';
+import { registerTensorflowClip } from './clip-kernel.js';
 
 /** How to get a working tfjs-node where libtensorflow cannot be downloaded. */
 export const OFFLINE_INSTALL_HINT =
@@ -17,6 +18,7 @@ async function importTfjsNode(): Promise<void> {
   loading ??= import('@tensorflow/tfjs-node');
   try {
     await loading;
+    registerTensorflowClip();
   } catch (error) {
     loading = undefined;
     throw error;
