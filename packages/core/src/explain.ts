@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type CamNormalization, camMaps, checkNormalization } from './cam-maps.js';
 import type { CamMethod, CamProgress } from './cam-method.js';
 import { getCamMethod } from './cam-methods.js';
-import { InvalidInputError, InvalidTargetError } from './errors.js';
+import { GradcamError, InvalidInputError, InvalidTargetError } from './errors.js';
 import type { Capture, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 import { type LayerRef, resolveLayer } from './layer-selection.js';
 import { toExplainableModel } from './registry.js';
@@ -362,11 +362,18 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
   const { explainable, layer, logits, targets } = plan;
   const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets });
   try {
+    const n = docs.shape[0];
+    if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
+      throw new GradcamError(
+        `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
+          'it must return one list of targets per image and one gradient row per target, image-major.',
+      );
+    }
     const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     const classes = captured.scores.shape[1];
     const results: Explanation[] = [];
     let row = 0;
-    for (let i = 0; i < docs.shape[0]; i++) {
+    for (let i = 0; i < n; i++) {
       const ids = captured.targets[i];
       const activations = tf.slice(captured.activations, i, 1) as tf.Tensor4D;
       const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;

@@ -65,12 +65,13 @@ function asNotDifferentiable(error: unknown): unknown {
   return error;
 }
 
-/** An int32 index of `count` rows, row i taken from row `from(i)`. */
-const rowIndex = (count: number, from: (i: number) => number): tf.Tensor1D =>
-  tf.tensor1d(
-    Int32Array.from({ length: count }, (_, i) => from(i)),
+/** The int32 row index [0, step, 2·step, …] of `count` rows, or with `repeat`: each row `repeat` times [0, 0, 1, 1, …]. */
+function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
+  return tf.tensor1d(
+    Int32Array.from({ length: count * repeat }, (_, i) => Math.floor(i / repeat) * step),
     'int32',
   );
+}
 
 /**
  * Frees what tf.grad's tape saved for the backward pass when the pass failed: tfjs-core 4.22
@@ -118,19 +119,13 @@ export function runTargetGradients(
   }
   const [h, w, c] = spatial;
   /** Rows 0, K, 2K, … of N·K rows: each image's first row (the same values as its other rows). */
-  const firstRows = (t: tf.Tensor): tf.Tensor =>
-    k === 1
-      ? t.clone()
-      : tf.gather(
-          t,
-          rowIndex(n, (i) => i * k),
-        );
+  const firstRows = (t: tf.Tensor): tf.Tensor => (k === 1 ? t.clone() : tf.gather(t, rowIndex(n, k)));
   const attempt = (repeats: number): BatchCapture => {
     let activations: tf.Tensor4D | undefined;
     let outputs: tf.Tensor2D | undefined;
     let targets: number[][] = [];
     const delta = tf.zeros([n * k, h, w, c]) as tf.Tensor4D;
-    const repeatIndex = rowIndex(n * repeats, (i) => Math.floor(i / repeats));
+    const repeatIndex = rowIndex(n, 1, repeats);
     const input = repeats === 1 ? docs : (tf.gather(docs, repeatIndex) as tf.Tensor4D);
     try {
       const gradients = tf.grad((d: tf.Tensor) => {
