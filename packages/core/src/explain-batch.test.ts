@@ -66,16 +66,24 @@ describe('explainBatch with a plugin that has captureBatch', () => {
     await tf.setBackend('cpu');
   });
 
-  it('calls captureBatch once per chunk, never capture, and gives explain()’s results per image', async () => {
+  it('calls captureBatch once per chunk (chunkSize image × target rows), never capture, and gives explain()’s results per image', async () => {
     const model = toyModel();
     const batchSpy = vi.spyOn(model, 'captureBatch');
     const captureSpy = vi.spyOn(model, 'capture');
     const x = docs();
     const before = tf.memory().numTensors;
-    for (const targets of [undefined, { top: 2 }, [2, 1]] as const) {
+    // chunkSize 4 image × target rows: 4 images of one target, 2 of two
+    for (const [targets, chunks] of [
+      [undefined, [4]],
+      [{ top: 2 }, [2, 2]],
+      [
+        [2, 1],
+        [2, 2],
+      ],
+    ] as const) {
       batchSpy.mockClear();
-      const batch = await explainBatch(model, x, { targets, chunkSize: 3, labels: ['a', 'b', 'c'] });
-      expect(batchSpy.mock.calls.map(([d]) => d.shape[0])).toEqual([3, 1]);
+      const batch = await explainBatch(model, x, { targets, chunkSize: 4, labels: ['a', 'b', 'c'] });
+      expect(batchSpy.mock.calls.map(([d]) => d.shape[0])).toEqual(chunks);
       expect(captureSpy).not.toHaveBeenCalled();
       for (const [i, got] of batch.entries()) {
         const doc = tf.slice(x, i, 1);

@@ -273,7 +273,7 @@ async function explainCaptured(
   }
 }
 
-/** Images per batched pass of explainBatch unless `chunkSize` says otherwise. */
+/** explainBatch's default `chunkSize`: image × target rows per batched pass. */
 export const EXPLAIN_BATCH_CHUNK = 8;
 
 /** Options of explainBatch: explain()'s, with one image per doc. */
@@ -281,18 +281,19 @@ export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
   /** The input images, in the order of the docs, kept in each Explanation. */
   readonly images?: readonly RgbaImage[];
   /**
-   * Most images per forward + backward pass (default EXPLAIN_BATCH_CHUNK, 8): larger batches
-   * are explained chunk by chunk. Memory grows with it (the backward pass keeps the layers
-   * after the explained one for chunkSize × targets rows).
+   * Most image × target rows per forward + backward pass (default EXPLAIN_BATCH_CHUNK, 8): a
+   * pass takes max(1, ⌊chunkSize / targets⌋) images, larger batches go chunk by chunk. The
+   * backward pass keeps the layers after the explained one for every row, so memory grows with
+   * it (MobileNetV2 at block_2_expand on wasm: about 170 MB per row).
    */
   readonly chunkSize?: number;
 }
 
 /**
  * Explains N images, each with its own default target (or `{ top: k }` of its own prediction,
- * or the same explicit targets): one forward and one backward pass per chunk of up to
- * `chunkSize` images when the model's adapter has `captureBatch` (both built-in adapters do),
- * else one explain() per image. Results equal explain()'s on each image. `docs` is a
+ * or the same explicit targets): one forward and one backward pass per chunk of images (up to
+ * `chunkSize` image × target rows) when the model's adapter has `captureBatch` (both built-in
+ * adapters do), else one explain() per image. Results equal explain()'s on each image. `docs` is a
  * [N, h, w, c] tensor or a list of single-image tensors. Leaves `tf.memory().numTensors` as it
  * found it.
  */
@@ -326,10 +327,12 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
   }
   if (batch !== undefined) checkImageShape('docs', batch.shape, explainable.inputShape, 'N');
   const all = list ? stackDocs(list, explainable.inputShape) : (batch as tf.Tensor4D);
+  const targetCount = Array.isArray(plan.targets) ? plan.targets.length : (plan.targets as { top: number }).top;
+  const perChunk = Math.max(1, Math.floor(chunkSize / targetCount));
   try {
     const results: Explanation[] = [];
-    for (let start = 0; start < count; start += chunkSize) {
-      const n = Math.min(chunkSize, count - start);
+    for (let start = 0; start < count; start += perChunk) {
+      const n = Math.min(perChunk, count - start);
       const chunk = n === count ? all : (tf.slice(all, start, n) as tf.Tensor4D);
       try {
         results.push(...(await explainChunk(plan, chunk, images?.slice(start, start + n))));

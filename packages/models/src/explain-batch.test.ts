@@ -153,15 +153,22 @@ describe('explainBatch: one batched pass equals explain() per image (cpu)', () =
     await expectPerImage(model, docs, { layer: 'mix', augSmooth: true, targets: { top: 2 } });
   });
 
-  it('chunks: 5 images in chunks of 2 are 3 captureBatch calls, with the same results', async () => {
+  it('chunks of at most chunkSize image × target rows, with the same results', async () => {
     const adapter = new LayersModelAdapter(model);
     const spy = vi.spyOn(adapter, 'captureBatch');
     const capture = vi.spyOn(adapter, 'capture');
-    await explainBatch(adapter, docs, { layer: 'inner', targets: { top: 2 }, chunkSize: 2 });
-    expect(spy).toHaveBeenCalledTimes(3);
-    expect(spy.mock.calls.map(([x]) => x.shape[0])).toEqual([2, 2, 1]);
+    const chunks = async (options: ExplainBatchOptions) => {
+      spy.mockClear();
+      await explainBatch(adapter, docs, { layer: 'inner', ...options });
+      return spy.mock.calls.map(([x]) => x.shape[0]);
+    };
+    expect(await chunks({})).toEqual([5]);
+    expect(await chunks({ targets: { top: 2 } })).toEqual([4, 1]);
+    expect(await chunks({ targets: [0, 1, 2], chunkSize: 7 })).toEqual([2, 2, 1]);
+    expect(await chunks({ targets: [0, 1, 2], chunkSize: 2 })).toEqual([1, 1, 1, 1, 1]);
+    expect(await chunks({ chunkSize: 2 })).toEqual([2, 2, 1]);
     expect(capture).not.toHaveBeenCalled();
-    await expectPerImage(adapter, docs, { layer: 'inner', targets: { top: 2 }, chunkSize: 2 });
+    await expectPerImage(adapter, docs, { layer: 'inner', targets: { top: 2 }, chunkSize: 4 });
     await expect(explainBatch(adapter, docs, { chunkSize: 0 })).rejects.toThrow(/chunkSize/);
   });
 
@@ -177,7 +184,7 @@ describe('explainBatch: one batched pass equals explain() per image (cpu)', () =
       const stemSpy = vi.spyOn(model.getLayer('stem'), 'call');
       const chosenSpy = layer === 'stem' ? stemSpy : vi.spyOn(model.getLayer(layer), 'call');
       batchSpy.mockClear();
-      await explainBatch(adapter, docs, { layer, targets });
+      await explainBatch(adapter, docs, { layer, targets, chunkSize: 15 });
       expect(stemSpy, layer).toHaveBeenCalledTimes(1);
       expect(chosenSpy, layer).toHaveBeenCalledTimes(1);
       expect(batchSpy).toHaveBeenCalledTimes(1);

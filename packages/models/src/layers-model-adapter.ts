@@ -85,6 +85,16 @@ function flattenLayers(layers: LayerLike[], prefix: string): { layer: LayerLike;
   });
 }
 
+/**
+ * The kept layers whose output a layer outside the kept ones reads (a skip connection around the
+ * chosen layer): on the repeated-input retry only these need their rows repeated.
+ */
+function readAfterPrefix(prefix: Map<LayerLike, tf.Tensor>): Set<LayerLike> {
+  type Node = { outboundLayer: LayerLike };
+  const readers = (l: LayerLike) => (l as unknown as { outboundNodes: Node[] }).outboundNodes.map((n) => n.outboundLayer);
+  return new Set([...prefix.keys()].filter((l) => readers(l).some((reader) => !prefix.has(reader))));
+}
+
 /** Temporarily replaces a method or field of an object; returns the undo. */
 function patch<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): () => void {
   const own = Object.hasOwn(target, key);
@@ -243,6 +253,7 @@ export class LayersModelAdapter implements ExplainableModel {
     const tail = this.#tailChain(layer);
     const prefix = this.#runPrefix(docs, info.index, tail !== undefined);
     const chain = prefix ? tail : undefined;
+    const readLater = prefix && !chain ? readAfterPrefix(prefix) : undefined;
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
     // The prefix pass above ran tfjs-layers' own fused calls. From here on every layer gets its
     // gradient-friendly call: the ones before the chosen layer only compute when their kept
@@ -272,8 +283,11 @@ export class LayersModelAdapter implements ExplainableModel {
           const undos = prefix
             ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
                 const out = prefix.get(l);
+                // Only outputs read after the chosen layer must have the pass' rows; the others
+                // feed kept layers, which ignore their inputs.
+                const own = () => (readLater?.has(l) ? reuse(out as tf.Tensor) : alias(out as tf.Tensor));
                 // `apply`, not `call`: skips tfjs-layers' per-layer bookkeeping as well.
-                return out ? [patch(l, 'apply', (() => reuse(out)) as LayerLike['apply'])] : [];
+                return out ? [patch(l, 'apply', own as LayerLike['apply'])] : [];
               })
             : [];
           const original = layer.call;
@@ -291,6 +305,8 @@ export class LayersModelAdapter implements ExplainableModel {
           }
         },
         info.outputShape,
+        // N > 1 images' N·K rows cannot meet an earlier branch's N rows: repeat the input at once.
+        { repeatFirst: docs.shape[0] > 1 && [...(readLater ?? [])].some((l) => l !== layer) },
       );
     } finally {
       for (const undo of undoCalls) undo();

@@ -93,12 +93,14 @@ function releaseFailedTape(): void {
  * i's target k (for N = 1, a broadcast against delta). When a layer downstream cannot combine
  * those rows with an earlier branch's N rows (a concatenation; for N > 1 also an addition),
  * the input is retried with each doc repeated K times, so every branch has N·K rows.
+ * `repeatFirst` (an adapter that knows an earlier branch joins later) skips the first try.
  */
 export function runTargetGradients(
   docs: tf.Tensor4D,
   options: CaptureOptions,
   forward: DeltaForward,
   activationShape: readonly (number | null)[],
+  { repeatFirst = false }: { readonly repeatFirst?: boolean } = {},
 ): BatchCapture {
   const n = docs.shape[0];
   const k = targetCount(options);
@@ -176,9 +178,9 @@ export function runTargetGradients(
     }
   };
   try {
-    return attempt(1);
+    return attempt(repeatFirst ? k : 1);
   } catch (error) {
-    if (k === 1 || error instanceof NotDifferentiableError) throw asNotDifferentiable(error);
+    if (k === 1 || repeatFirst || error instanceof NotDifferentiableError) throw asNotDifferentiable(error);
     try {
       return attempt(k);
     } catch (retryError) {
