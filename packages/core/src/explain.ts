@@ -273,20 +273,30 @@ async function explainCaptured(
   }
 }
 
-/** explainBatch's default `chunkSize`: image × target rows per batched pass. */
+/** explainBatch's default `chunkSize`: at most this many image × target rows per batched pass… */
 export const EXPLAIN_BATCH_CHUNK = 8;
+/** …and, by default, at most this many values of the explained layer's output in them. */
+export const EXPLAIN_BATCH_VALUES = 2 ** 21;
 
 /** Options of explainBatch: explain()'s, with one image per doc. */
 export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
   /** The input images, in the order of the docs, kept in each Explanation. */
   readonly images?: readonly RgbaImage[];
   /**
-   * Most image × target rows per forward + backward pass (default EXPLAIN_BATCH_CHUNK, 8): a
-   * pass takes max(1, ⌊chunkSize / targets⌋) images, larger batches go chunk by chunk. The
-   * backward pass keeps the layers after the explained one for every row, so memory grows with
-   * it (MobileNetV2 at block_2_expand on wasm: about 170 MB per row).
+   * Most image × target rows per forward + backward pass: a pass takes max(1, ⌊chunkSize /
+   * targets⌋) images, larger batches go chunk by chunk. The backward pass keeps the layers after
+   * the explained one for every row, so memory grows with it (about 170 MB per row at
+   * MobileNetV2's block_2_expand on wasm). Default: EXPLAIN_BATCH_CHUNK (8) rows, fewer at layers
+   * with large outputs — at most EXPLAIN_BATCH_VALUES (2²¹) output values per pass: 8 rows at
+   * MobileNetV2's out_relu, 4 at block_2_expand, 1 at block_1_expand.
    */
   readonly chunkSize?: number;
+}
+
+/** The default rows per pass at `layer`: EXPLAIN_BATCH_CHUNK, fewer where one row's output is large. */
+function defaultChunkSize(layer: LayerInfo): number {
+  const values = layer.outputShape.slice(1).reduce<number>((product, d) => product * (d ?? 1), 1);
+  return Math.max(1, Math.min(EXPLAIN_BATCH_CHUNK, Math.floor(EXPLAIN_BATCH_VALUES / values)));
 }
 
 /**
@@ -298,7 +308,7 @@ export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
  * found it.
  */
 export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions = {}): Promise<Explanation[]> {
-  const { images, chunkSize = EXPLAIN_BATCH_CHUNK, ...rest } = options;
+  const { images, chunkSize: rows, ...rest } = options;
   const list = Array.isArray(docs) ? docs : undefined;
   const batch = list === undefined ? (docs as tf.Tensor) : undefined;
   if (batch !== undefined && !(batch instanceof tf.Tensor && batch.rank === 4)) {
@@ -308,7 +318,7 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
   }
   const count = list?.length ?? (batch as tf.Tensor).shape[0];
   if (images !== undefined && images.length !== count) throw new InvalidInputError(`explainBatch got ${count} docs but ${images.length} images.`);
-  if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) throw new InvalidInputError(`chunkSize must be an integer ≥ 1; got ${chunkSize}.`);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1)) throw new InvalidInputError(`chunkSize must be an integer ≥ 1; got ${rows}.`);
   if (count === 0) return [];
   const plan = makePlan(model, rest);
   const { explainable } = plan;
@@ -328,7 +338,7 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
   if (batch !== undefined) checkImageShape('docs', batch.shape, explainable.inputShape, 'N');
   const all = list ? stackDocs(list, explainable.inputShape) : (batch as tf.Tensor4D);
   const targetCount = Array.isArray(plan.targets) ? plan.targets.length : (plan.targets as { top: number }).top;
-  const perChunk = Math.max(1, Math.floor(chunkSize / targetCount));
+  const perChunk = Math.max(1, Math.floor((rows ?? defaultChunkSize(plan.layer)) / targetCount));
   try {
     const results: Explanation[] = [];
     for (let start = 0; start < count; start += perChunk) {

@@ -24,7 +24,16 @@ export {
   NotDifferentiableError,
   nearestFirst,
 } from './errors.js';
-export { AUG_SMOOTH_FACTORS, EXPLAIN_BATCH_CHUNK, type ExplainBatchOptions, type ExplainOptions, explain, explainBatch, scoreFunction } from './explain.js';
+export {
+  AUG_SMOOTH_FACTORS,
+  EXPLAIN_BATCH_CHUNK,
+  EXPLAIN_BATCH_VALUES,
+  type ExplainBatchOptions,
+  type ExplainOptions,
+  explain,
+  explainBatch,
+  scoreFunction,
+} from './explain.js';
 export type { BatchCapture, Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ChannelMap, channelSum, guidedGradCam } from './guided-grad-cam.js';

@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  EXPLAIN_BATCH_CHUNK,
+  EXPLAIN_BATCH_VALUES,
   type ExplainableModel,
   type ExplainBatchOptions,
   type Explanation,
@@ -170,6 +172,30 @@ describe('explainBatch: one batched pass equals explain() per image (cpu)', () =
     expect(capture).not.toHaveBeenCalled();
     await expectPerImage(adapter, docs, { layer: 'inner', targets: { top: 2 }, chunkSize: 4 });
     await expect(explainBatch(adapter, docs, { chunkSize: 0 })).rejects.toThrow(/chunkSize/);
+  });
+
+  it('by default fewer rows per pass at a layer with a large output (EXPLAIN_BATCH_VALUES)', async () => {
+    const big = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [256, 256, 3], filters: 16, kernelSize: 1, activation: 'relu', name: 'big', kernelInitializer: seeded(7) }),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: seeded(8) }),
+      ],
+    });
+    expect(256 * 256 * 16 * 2).toBe(EXPLAIN_BATCH_VALUES); // two rows per pass
+    const adapter = new LayersModelAdapter(big);
+    const spy = vi.spyOn(adapter, 'captureBatch');
+    const x = tf.randomUniform([3, 256, 256, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const chunks = async (options: ExplainBatchOptions) => {
+      spy.mockClear();
+      await explainBatch(adapter, x, options);
+      return spy.mock.calls.map(([d]) => d.shape[0]);
+    };
+    expect(await chunks({})).toEqual([2, 1]);
+    expect(await chunks({ targets: { top: 2 } })).toEqual([1, 1, 1]);
+    expect(await chunks({ chunkSize: EXPLAIN_BATCH_CHUNK })).toEqual([3]);
+    x.dispose();
+    big.dispose();
   });
 
   it('runs the model once for N images: the first layer is called once, captureBatch once', async () => {
