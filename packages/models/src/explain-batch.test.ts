@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
-  EXPLAIN_BATCH_CHUNK,
   EXPLAIN_BATCH_VALUES,
   type ExplainableModel,
   type ExplainBatchOptions,
@@ -177,15 +176,15 @@ describe('explainBatch: one batched pass equals explain() per image (cpu)', () =
   it('by default fewer rows per pass at a layer with a large output (EXPLAIN_BATCH_VALUES)', async () => {
     const big = tfl.sequential({
       layers: [
-        tfl.layers.conv2d({ inputShape: [256, 256, 3], filters: 16, kernelSize: 1, activation: 'relu', name: 'big', kernelInitializer: seeded(7) }),
+        tfl.layers.conv2d({ inputShape: [64, 64, 1], filters: 256, kernelSize: 1, activation: 'relu', name: 'big', kernelInitializer: seeded(7) }),
         tfl.layers.globalAveragePooling2d({}),
         tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: seeded(8) }),
       ],
     });
-    expect(256 * 256 * 16 * 2).toBe(EXPLAIN_BATCH_VALUES); // two rows per pass
+    expect(64 * 64 * 256 * 2).toBe(EXPLAIN_BATCH_VALUES); // two rows per pass
     const adapter = new LayersModelAdapter(big);
     const spy = vi.spyOn(adapter, 'captureBatch');
-    const x = tf.randomUniform([3, 256, 256, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const x = tf.randomUniform([3, 64, 64, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
     const chunks = async (options: ExplainBatchOptions) => {
       spy.mockClear();
       await explainBatch(adapter, x, options);
@@ -193,10 +192,9 @@ describe('explainBatch: one batched pass equals explain() per image (cpu)', () =
     };
     expect(await chunks({})).toEqual([2, 1]);
     expect(await chunks({ targets: { top: 2 } })).toEqual([1, 1, 1]);
-    expect(await chunks({ chunkSize: EXPLAIN_BATCH_CHUNK })).toEqual([3]);
     x.dispose();
     big.dispose();
-  });
+  }, 20_000);
 
   it('runs the model once for N images: the first layer is called once, captureBatch once', async () => {
     const adapter = new LayersModelAdapter(model);
