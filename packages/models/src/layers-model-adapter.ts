@@ -283,11 +283,12 @@ export class LayersModelAdapter implements ExplainableModel {
           const undos = prefix
             ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
                 const out = prefix.get(l);
+                if (out === undefined) return [];
                 // Only outputs read after the chosen layer must have the pass' rows; the others
                 // feed kept layers, which ignore their inputs.
-                const own = () => (readLater?.has(l) ? reuse(out as tf.Tensor) : alias(out as tf.Tensor));
+                const own = readLater?.has(l) ? () => reuse(out) : () => alias(out);
                 // `apply`, not `call`: skips tfjs-layers' per-layer bookkeeping as well.
-                return out ? [patch(l, 'apply', own as LayerLike['apply'])] : [];
+                return [patch(l, 'apply', own as LayerLike['apply'])];
               })
             : [];
           const original = layer.call;
