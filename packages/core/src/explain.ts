@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type CamNormalization, camMaps, checkNormalization } from './cam-maps.js';
 import type { CamMethod, CamProgress } from './cam-method.js';
 import { getCamMethod } from './cam-methods.js';
-import { InvalidInputError, InvalidTargetError } from './errors.js';
-import type { Capture, ExplainableModel, TargetSpec } from './explainable-model.js';
+import { GradcamError, InvalidInputError, InvalidTargetError } from './errors.js';
+import type { Capture, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 import { type LayerRef, resolveLayer } from './layer-selection.js';
 import { toExplainableModel } from './registry.js';
 import type { Explanation, RgbaImage, TargetExplanation } from './types.js';
@@ -118,11 +118,28 @@ function normaliseTargets(spec: TargetSpec | number | undefined, numClasses: num
   return { top };
 }
 
-function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Tensor4D {
-  const expected = `[1, ${inputShape
+/** "[N, 224, 224, 3]"-style description of the shape the model expects, batch axis given. */
+function expectedShape(batch: number | string, inputShape: readonly (number | null)[]): string {
+  return `[${batch}, ${inputShape
     .slice(1)
     .map((d) => d ?? 'any')
     .join(', ')}]`;
+}
+
+/** Throws unless `shape` (batch axis included) fits the model's input shape. */
+function checkImageShape(what: string, shape: readonly number[], inputShape: readonly (number | null)[], batch: number | string): void {
+  for (let i = 1; i < inputShape.length; i++) {
+    const want = inputShape[i];
+    if (want !== null && want !== shape[i]) {
+      throw new InvalidInputError(
+        `${what} has shape [${shape.join(', ')}] but the model expects ${expectedShape(batch, inputShape)}. Load the image with targetSize [${inputShape[1]}, ${inputShape[2]}].`,
+      );
+    }
+  }
+}
+
+function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Tensor4D {
+  const expected = expectedShape(1, inputShape);
   if (!(doc instanceof tf.Tensor)) throw new InvalidInputError(`doc must be a tf.Tensor of shape ${expected} (or without the batch axis).`);
   if (doc.rank !== 3 && !(doc.rank === 4 && doc.shape[0] === 1)) {
     throw new InvalidInputError(
@@ -130,14 +147,7 @@ function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Te
     );
   }
   const shape = doc.rank === 3 ? [1, ...doc.shape] : doc.shape;
-  for (let i = 1; i < inputShape.length; i++) {
-    const want = inputShape[i];
-    if (want !== null && want !== shape[i]) {
-      throw new InvalidInputError(
-        `doc has shape [${doc.shape.join(', ')}] but the model expects ${expected}. Load the image with targetSize [${inputShape[1]}, ${inputShape[2]}].`,
-      );
-    }
-  }
+  checkImageShape('doc', shape, inputShape, 1);
   return (doc.rank === 3 ? tf.expandDims(doc, 0) : doc) as tf.Tensor4D;
 }
 
@@ -149,98 +159,94 @@ function softmaxRow(values: Float32Array): Float64Array {
   return exp.map((e) => e / sum);
 }
 
-/** Options of explainBatch: explain()'s, with one image per doc. */
-export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
-  /** The input images, in the order of the docs, kept in each Explanation. */
-  readonly images?: readonly RgbaImage[];
+/** What explain() resolves from the model and its options once; shared by every image of a batch. */
+interface Plan {
+  readonly explainable: ExplainableModel;
+  readonly layer: LayerInfo;
+  readonly targets: TargetSpec;
+  readonly logits: boolean;
+  readonly method: CamMethod;
+  readonly normalize: CamNormalization;
+  readonly options: Omit<ExplainOptions, 'image'>;
 }
 
-/**
- * Explains N images, each with its own default target (or the same explicit targets), one
- * explain() per image. `docs` is a [N, h, w, c] tensor or a list of single-image tensors.
- */
-export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions = {}): Promise<Explanation[]> {
-  const { images, ...rest } = options;
-  const list = Array.isArray(docs) ? docs : undefined;
-  const batch = list === undefined ? (docs as tf.Tensor) : undefined;
-  if (batch !== undefined && batch.rank !== 4) {
-    throw new InvalidInputError(`explainBatch expects docs of shape [N, height, width, channels] or a list of images; got [${batch.shape.join(', ')}].`);
-  }
-  const count = list?.length ?? (batch as tf.Tensor).shape[0];
-  if (images !== undefined && images.length !== count) throw new InvalidInputError(`explainBatch got ${count} docs but ${images.length} images.`);
-  const results: Explanation[] = [];
-  for (let i = 0; i < count; i++) {
-    const doc = list ? list[i] : tf.slice(batch as tf.Tensor, i, 1);
-    try {
-      results.push(await explain(model, doc, { ...rest, ...(images ? { image: images[i] } : {}) }));
-    } finally {
-      if (!list) doc.dispose();
-    }
-  }
-  return results;
-}
-
-/**
- * Explains one image with Grad-CAM (or another registered CAM method, `method`), ELI5-style,
- * for one or several targets: one forward pass and one batched backward pass (Score-CAM adds
- * one model call per channel, in chunks). `model` is anything a registered adapter knows
- * (a tfjs LayersModel or GraphModel once '@gradcam/models' is loaded) or an ExplainableModel.
- * Leaves `tf.memory().numTensors` as it found it.
- */
-export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan {
   const explainable = toExplainableModel(model);
   const layer = resolveLayer(explainable, options.layer);
   const targets = normaliseTargets(options.targets, explainable.numClasses);
-  const logits = options.logits ?? false;
   const method = getCamMethod(options.method ?? 'gradcam');
   checkMethodOptions(method, options);
   const normalize = checkNormalization(options.normalize);
-  const input = checkDoc(doc, explainable.inputShape);
-  let capture: ReturnType<typeof explainable.capture> | undefined;
-  let maps: tf.Tensor3D | undefined;
+  return { explainable, layer, targets, logits: options.logits ?? false, method, normalize, options };
+}
+
+/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c] and the target ids. */
+type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'>;
+
+/**
+ * The method's post-processed maps [targets, h, w] for one image (counterfactual applied).
+ * `input` gives the image [1, H, W, C]; it is called only if the method reads it (Score-CAM),
+ * since slicing it out of a batch copies it.
+ */
+async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Tensor4D): Promise<tf.Tensor3D> {
+  const { options } = plan;
+  const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
   try {
-    const pass = async (x: tf.Tensor4D, passTargets: TargetSpec) => {
-      const captured = explainable.capture(x, layer, { logits, targets: passTargets });
-      const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
-      try {
-        const passMaps = await camMaps(
-          method,
-          {
-            activations: captured.activations,
-            gradients: flipped ?? captured.gradients,
-            targets: captured.targets,
-            input: x,
-            score: scoreFunction(explainable, logits),
-            batchSize: options.batchSize ?? 32,
-            onProgress: options.onProgress,
-          },
-          { relu: options.relu, normalize, eigenSmooth: options.eigenSmooth },
-        );
-        return { captured, maps: passMaps };
-      } catch (error) {
-        captured.dispose();
-        throw error;
-      } finally {
-        flipped?.dispose();
-      }
-    };
-    ({ captured: capture, maps } = await pass(input, targets));
+    return await camMaps(
+      plan.method,
+      {
+        activations: captured.activations,
+        gradients: flipped ?? captured.gradients,
+        targets: captured.targets,
+        get input() {
+          return input();
+        },
+        score: scoreFunction(plan.explainable, plan.logits),
+        batchSize: options.batchSize ?? 32,
+        onProgress: options.onProgress,
+      },
+      { relu: options.relu, normalize: plan.normalize, eigenSmooth: options.eigenSmooth },
+    );
+  } finally {
+    flipped?.dispose();
+  }
+}
+
+/**
+ * capture → maps → Explanation for one image: `captured` is its share of a capture, `input`
+ * gives the image [1, H, W, C] (see imageMaps), `scores` and `outputs` are its rows of the
+ * capture's scores and outputs. Disposes what it makes, not its arguments.
+ */
+async function explainCaptured(
+  plan: Plan,
+  captured: ImageCapture,
+  input: () => tf.Tensor4D,
+  scores: Float32Array,
+  outputs: Float32Array,
+  image: RgbaImage | undefined,
+): Promise<Explanation> {
+  const { explainable, layer, logits, method, options } = plan;
+  let maps: tf.Tensor3D | undefined = await imageMaps(plan, captured, input);
+  try {
     if (options.augSmooth) {
-      const smoothed = await augmentationSmoothing(input, maps, async (x) => {
-        const extra = await pass(x, (capture as Capture).targets);
-        extra.captured.dispose();
-        return extra.maps;
+      const smoothed = await augmentationSmoothing(input(), maps, async (x) => {
+        const extra = explainable.capture(x, layer, { logits, targets: captured.targets });
+        try {
+          return await imageMaps(plan, extra, () => x);
+        } finally {
+          extra.dispose();
+        }
       });
       maps.dispose();
       maps = smoothed;
     }
-    const [mapData, scoreData, outputData] = (await Promise.all([maps.data(), capture.scores.data(), capture.outputs.data()])) as Float32Array[];
+    const mapData = (await maps.data()) as Float32Array;
     const [, height, width] = maps.shape;
-    const probabilities = logits ? softmaxRow(scoreData) : undefined;
-    const explained: TargetExplanation[] = capture.targets.map((target, i) => ({
+    const probabilities = logits ? softmaxRow(scores) : undefined;
+    const explained: TargetExplanation[] = captured.targets.map((target, i) => ({
       target,
       ...(options.labels?.[target] !== undefined ? { label: options.labels[target] } : {}),
-      score: scoreData[target],
+      score: scores[target],
       ...(probabilities ? { proba: probabilities[target] } : {}),
       heatmap: { width, height, data: mapData.slice(i * width * height, (i + 1) * width * height) },
     }));
@@ -257,14 +263,173 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
       method: method.displayName,
       layer: layer.name,
       backend: tf.getBackend(),
-      ...(options.image ? { image: options.image } : {}),
-      outputs: Array.from(outputData),
+      ...(image ? { image } : {}),
+      outputs: Array.from(outputs),
       targets: explained,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
   } finally {
     maps?.dispose();
-    capture?.dispose();
+  }
+}
+
+/** explainBatch's default `chunkSize`: at most this many image × target rows per batched pass… */
+export const EXPLAIN_BATCH_CHUNK = 8;
+/** …and, by default, at most this many values of the explained layer's output in them. */
+export const EXPLAIN_BATCH_VALUES = 2 ** 21;
+
+/** Options of explainBatch: explain()'s, with one image per doc. */
+export interface ExplainBatchOptions extends Omit<ExplainOptions, 'image'> {
+  /** The input images, in the order of the docs, kept in each Explanation. */
+  readonly images?: readonly RgbaImage[];
+  /**
+   * Most image × target rows per forward + backward pass: a pass takes max(1, ⌊chunkSize /
+   * targets⌋) images, larger batches go chunk by chunk. The backward pass keeps the layers after
+   * the explained one for every row, so memory grows with it (about 170 MB per row at
+   * MobileNetV2's block_2_expand on wasm). Default: EXPLAIN_BATCH_CHUNK (8) rows, fewer at layers
+   * with large outputs — at most EXPLAIN_BATCH_VALUES (2²¹) output values per pass: 8 rows at
+   * MobileNetV2's out_relu, 4 at block_2_expand, 1 at block_1_expand.
+   */
+  readonly chunkSize?: number;
+}
+
+/** The default rows per pass at `layer`: EXPLAIN_BATCH_CHUNK, fewer where one row's output is large. */
+function defaultChunkSize(layer: LayerInfo): number {
+  const values = layer.outputShape.slice(1).reduce<number>((product, d) => product * (d ?? 1), 1);
+  return Math.max(1, Math.min(EXPLAIN_BATCH_CHUNK, Math.floor(EXPLAIN_BATCH_VALUES / values)));
+}
+
+/**
+ * Explains N images, each with its own default target (or `{ top: k }` of its own prediction,
+ * or the same explicit targets): one forward and one backward pass per chunk of images (up to
+ * `chunkSize` image × target rows) when the model's adapter has `captureBatch` (both built-in
+ * adapters do), else one explain() per image. Results equal explain()'s on each image. `docs` is a
+ * [N, h, w, c] tensor or a list of single-image tensors. Leaves `tf.memory().numTensors` as it
+ * found it.
+ */
+export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions = {}): Promise<Explanation[]> {
+  const { images, chunkSize: rows, ...rest } = options;
+  const list = Array.isArray(docs) ? docs : undefined;
+  const batch = list === undefined ? (docs as tf.Tensor) : undefined;
+  if (batch !== undefined && !(batch instanceof tf.Tensor && batch.rank === 4)) {
+    throw new InvalidInputError(
+      `explainBatch expects docs of shape [N, height, width, channels] or a list of images; got ${batch instanceof tf.Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}.`,
+    );
+  }
+  const count = list?.length ?? (batch as tf.Tensor).shape[0];
+  if (images !== undefined && images.length !== count) throw new InvalidInputError(`explainBatch got ${count} docs but ${images.length} images.`);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1)) throw new InvalidInputError(`chunkSize must be an integer ≥ 1; got ${rows}.`);
+  if (count === 0) return [];
+  const plan = makePlan(model, rest);
+  const { explainable } = plan;
+  if (explainable.captureBatch === undefined) {
+    // A plugin without captureBatch: one explain() per image.
+    const results: Explanation[] = [];
+    for (let i = 0; i < count; i++) {
+      const doc = list ? list[i] : tf.slice(batch as tf.Tensor, i, 1);
+      try {
+        results.push(await explain(explainable, doc, { ...rest, ...(images ? { image: images[i] } : {}) }));
+      } finally {
+        if (!list) doc.dispose();
+      }
+    }
+    return results;
+  }
+  if (batch !== undefined) checkImageShape('docs', batch.shape, explainable.inputShape, 'N');
+  const all = list ? stackDocs(list, explainable.inputShape) : (batch as tf.Tensor4D);
+  const targetCount = Array.isArray(plan.targets) ? plan.targets.length : (plan.targets as { top: number }).top;
+  const perChunk = Math.max(1, Math.floor((rows ?? defaultChunkSize(plan.layer)) / targetCount));
+  try {
+    const results: Explanation[] = [];
+    for (let start = 0; start < count; start += perChunk) {
+      const n = Math.min(perChunk, count - start);
+      const chunk = n === count ? all : (tf.slice(all, start, n) as tf.Tensor4D);
+      try {
+        results.push(...(await explainChunk(plan, chunk, images?.slice(start, start + n))));
+      } finally {
+        if (chunk !== all) chunk.dispose();
+      }
+    }
+    return results;
+  } finally {
+    if (all !== batch) all.dispose();
+  }
+}
+
+/** A list of single-image docs as one [N, h, w, c] batch, each checked as explain() checks it. */
+function stackDocs(list: readonly tf.Tensor[], inputShape: readonly (number | null)[]): tf.Tensor4D {
+  return tf.tidy(() => {
+    const checked = list.map((doc, i) => {
+      try {
+        return checkDoc(doc, inputShape);
+      } catch (error) {
+        throw error instanceof InvalidInputError ? new InvalidInputError(`docs[${i}]: ${error.message}`, { cause: error }) : error;
+      }
+    });
+    return checked.length === 1 ? checked[0].clone() : (tf.concat(checked) as tf.Tensor4D);
+  });
+}
+
+/** One captureBatch over `docs` [n, h, w, c], then each image's maps and Explanation. */
+async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly RgbaImage[] | undefined): Promise<Explanation[]> {
+  const { explainable, layer, logits, targets } = plan;
+  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets });
+  try {
+    const n = docs.shape[0];
+    if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
+      throw new GradcamError(
+        `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
+          'it must return one list of targets per image and one gradient row per target, image-major.',
+      );
+    }
+    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
+    const classes = captured.scores.shape[1];
+    const results: Explanation[] = [];
+    let row = 0;
+    for (let i = 0; i < n; i++) {
+      const ids = captured.targets[i];
+      const activations = tf.slice(captured.activations, i, 1) as tf.Tensor4D;
+      const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;
+      row += ids.length;
+      let input: tf.Tensor4D | undefined;
+      try {
+        const own = { activations, gradients, targets: ids };
+        const range = [i * classes, (i + 1) * classes];
+        const inputOf = () => {
+          // kept: a method may first read it inside its own tf.tidy
+          input ??= tf.keep(tf.slice(docs, i, 1) as tf.Tensor4D);
+          return input;
+        };
+        results.push(await explainCaptured(plan, own, inputOf, scores.subarray(range[0], range[1]), outputs.subarray(range[0], range[1]), images?.[i]));
+      } finally {
+        tf.dispose([activations, gradients]);
+        input?.dispose();
+      }
+    }
+    return results;
+  } finally {
+    captured.dispose();
+  }
+}
+
+/**
+ * Explains one image with Grad-CAM (or another registered CAM method, `method`), ELI5-style,
+ * for one or several targets: one forward pass and one batched backward pass (Score-CAM adds
+ * one model call per channel, in chunks). `model` is anything a registered adapter knows
+ * (a tfjs LayersModel or GraphModel once '@gradcam/models' is loaded) or an ExplainableModel.
+ * Leaves `tf.memory().numTensors` as it found it.
+ */
+export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+  const { image, ...rest } = options;
+  const plan = makePlan(model, rest);
+  const input = checkDoc(doc, plan.explainable.inputShape);
+  let captured: Capture | undefined;
+  try {
+    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets });
+    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
+    return await explainCaptured(plan, captured, () => input, scores, outputs, image);
+  } finally {
+    captured?.dispose();
     if (input !== doc) input.dispose();
   }
 }

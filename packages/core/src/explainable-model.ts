@@ -41,6 +41,27 @@ export interface Capture {
 }
 
 /**
+ * What one batched forward + one batched backward pass over N images yields (captureBatch).
+ * Image i's rows come first for image 0, then image 1, … (image-major). The caller disposes it.
+ */
+export interface BatchCapture {
+  /** The layer's output for each image, [N, h, w, c]. */
+  readonly activations: Tensor4D;
+  /** The scores that were differentiated, [N, classes] (logits when `logits` was set). */
+  readonly scores: Tensor2D;
+  /** The model's own output, [N, classes]. */
+  readonly outputs: Tensor2D;
+  /** The explained class ids of each image, in order: `targets[i]` for image i (top-k: its own best classes). */
+  readonly targets: readonly (readonly number[])[];
+  /**
+   * dScore/dActivations, [Σ_i targets[i].length, h, w, c], image-major: image i's rows start at
+   * Σ_{j<i} targets[j].length (row i·K + k for K targets per image), one per target, total derivatives.
+   */
+  readonly gradients: Tensor4D;
+  dispose(): void;
+}
+
+/**
  * The contract between the explain pipeline and a kind of model (version 'v1').
  * A plugin adds a model kind by implementing it and calling `registerModelAdapter`.
  */
@@ -58,6 +79,13 @@ export interface ExplainableModel {
   defaultLayer(): LayerInfo;
   /** Runs the model on `doc` and differentiates the targets' scores w.r.t. `layer`'s output. */
   capture(doc: Tensor4D, layer: LayerInfo, options: CaptureOptions): Capture;
+  /**
+   * Optional (added to 'v1' compatibly): `capture` for N images [N, h, w, c] at once — one
+   * forward and one backward pass over the batch. `options.targets` applies to each image
+   * (explicit ids: the same for every image; `{ top: k }`: each image's own k best classes).
+   * explainBatch uses it when present, and explains image by image with `capture` otherwise.
+   */
+  captureBatch?(docs: Tensor4D, layer: LayerInfo, options: CaptureOptions): BatchCapture;
   /**
    * Optional (added to 'v1' compatibly): the model's scores for a batch of preprocessed images
    * [n, h, w, c] → [n, classes] — the model output, or the pre-softmax scores with `logits`.

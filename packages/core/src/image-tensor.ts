@@ -36,8 +36,26 @@ export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaI
   if (squeezed.length !== 3 || (squeezed[2] !== 3 && squeezed[2] !== 1)) {
     throw new InvalidInputError(`arrayToImg expects a [h, w, 3] or [h, w, 1] tensor (batch 1 allowed); got shape [${shape.join(', ')}].`);
   }
-  const [height, width, channels] = squeezed as [number, number, number];
-  const values = x.dataSync();
+  return valuesToImg(x.dataSync(), squeezed as [number, number, number], options);
+}
+
+/**
+ * arrayToImg for each image of a [N, h, w, 3] (or [N, h, w, 1]) batch, reading the batch once
+ * (slicing it first would copy it once per image on some backends).
+ */
+export function arrayToImgs(batch: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage[] {
+  const shape = batch.shape;
+  if (shape.length !== 4 || (shape[3] !== 3 && shape[3] !== 1)) {
+    throw new InvalidInputError(`arrayToImgs expects a [N, h, w, 3] or [N, h, w, 1] tensor; got shape [${shape.join(', ')}].`);
+  }
+  const [count, height, width, channels] = shape as [number, number, number, number];
+  const values = batch.dataSync();
+  const size = height * width * channels;
+  return Array.from({ length: count }, (_, i) => valuesToImg(values.subarray(i * size, (i + 1) * size), [height, width, channels], options));
+}
+
+/** Keras' array_to_img on one image's values, in HWC order. */
+function valuesToImg(values: tf.TypedArray, [height, width, channels]: [number, number, number], options: ArrayToImgOptions): RgbaImage {
   let offset = 0;
   let range = 0;
   if (options.scale ?? true) {

@@ -24,11 +24,20 @@ export {
   NotDifferentiableError,
   nearestFirst,
 } from './errors.js';
-export { AUG_SMOOTH_FACTORS, type ExplainBatchOptions, type ExplainOptions, explain, explainBatch, scoreFunction } from './explain.js';
-export type { Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
+export {
+  AUG_SMOOTH_FACTORS,
+  EXPLAIN_BATCH_CHUNK,
+  EXPLAIN_BATCH_VALUES,
+  type ExplainBatchOptions,
+  type ExplainOptions,
+  explain,
+  explainBatch,
+  scoreFunction,
+} from './explain.js';
+export type { BatchCapture, Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ChannelMap, channelSum, guidedGradCam } from './guided-grad-cam.js';
-export { type ArrayToImgOptions, arrayToImg, imgToArray } from './image-tensor.js';
+export { type ArrayToImgOptions, arrayToImg, arrayToImgs, imgToArray } from './image-tensor.js';
 export { type LayerRef, pickDefaultLayer, resolveLayer } from './layer-selection.js';
 export { eigenCam } from './methods/eigen-cam.js';
 export { eigenGradCam } from './methods/eigen-grad-cam.js';

@@ -1,5 +1,6 @@
 import {
   arrayToImg,
+  arrayToImgs,
   type ExplainBatchOptions,
   type ExplainOptions,
   type Explanation,
@@ -9,7 +10,7 @@ import {
 } from '@gradcam/core';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend.js';
 import { isLoadedModel, type LoadedModel } from './load-model.js';
@@ -44,8 +45,9 @@ export async function explainPrediction(
 
 /**
  * Explains N preprocessed images (`docs` of shape [N, h, w, c], or a list), each with its own
- * default target unless `targets` is given. Without `images`, each image is rebuilt from its
- * doc as explainPrediction does.
+ * default target unless `targets` is given, in one batched forward and backward pass (per
+ * chunk of `chunkSize` images; see core's explainBatch). Without `images`, each image is
+ * rebuilt from its doc as explainPrediction does.
  */
 export async function explainBatch(
   model: LoadedModel | LayersModel | GraphModel,
@@ -56,9 +58,9 @@ export async function explainBatch(
   const { explainable, labels } = unwrap(model);
   let images = options.images;
   if (images === undefined && (Array.isArray(docs) || (docs as tf.Tensor).rank === 4)) {
-    const list = Array.isArray(docs) ? docs : tf.unstack(docs as tf.Tensor);
-    const rebuilt = list.map(imageOf);
-    if (list !== docs) tf.dispose(list);
+    // One read of a [N, h, w, c] batch (slicing it per image would copy it N times on wasm).
+    const channels = (docs as tf.Tensor).shape?.[3];
+    const rebuilt = Array.isArray(docs) ? docs.map(imageOf) : channels === 3 || channels === 1 ? arrayToImgs(docs as tf.Tensor) : [undefined];
     // A doc of the wrong shape has no image; core's explainBatch then reports the shape itself.
     images = rebuilt.every((image): image is RgbaImage => image !== undefined) ? rebuilt : undefined;
   }

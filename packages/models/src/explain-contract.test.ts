@@ -76,25 +76,27 @@ describe('the explain contract on tfjs models', () => {
     expect(error.message).toMatch(/nearest match first: 'backbone\/c1', 'backbone\/c2'|nearest match first: 'backbone\/c2', 'backbone\/c1'/);
   });
 
-  it('says when the gradient does not reach the layer', () => {
+  it('says when the gradient does not reach the layer, and frees what the failed pass saved', () => {
     // (The adapters never offer such a layer: tfjs-layers models hold only layers on the path to
-    // the output, and graph candidates are filtered by reachability. tfjs' tape keeps the
-    // tensors it saved when tf.grad fails, so this artificial case does not check for leaks.)
+    // the output, and graph candidates are filtered by reachability.)
     const x = tf.ones([1, 2, 2, 1]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
     // a forward pass in which the layer output (and so delta) never reaches the scores
     const run = () =>
       runTargetGradients(
         x,
         { logits: false, targets: [0] },
-        (input, _delta, keep) =>
+        ({ input, inject }) =>
           tf.tidy(() => {
-            keep(input);
-            return tf.reshape(tf.sum(input), [1, 1]) as tf.Tensor2D;
+            inject(tf.relu(input) as tf.Tensor4D);
+            return tf.reshape(tf.sum(tf.square(input)), [1, 1]) as tf.Tensor2D;
           }),
         [null, 2, 2, 1],
       );
     expect(run).toThrow(NotDifferentiableError);
     expect(run).toThrow(/does not reach the chosen layer/);
+    // tf.grad keeps the tensors its tape saved (here for relu, square and sum) when it fails
+    expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
 

@@ -1,4 +1,5 @@
 import {
+  type BatchCapture,
   type Capture,
   type CaptureOptions,
   type ExplainableModel,
@@ -11,7 +12,7 @@ import {
 import { type GraphModel, loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GraphNode, UNFUSED_MARK, unfuseGraph } from './differentiable-graph.js';
-import { runTargetGradients } from './target-gradients.js';
+import { runTargetGradients, singleCapture } from './target-gradients.js';
 
 /** True for a tfjs-converter GraphModel (duck-typed). */
 export function isGraphModel(model: unknown): model is GraphModel {
@@ -60,7 +61,8 @@ function commonPrefix(names: string[]): string {
 /**
  * Grad-CAM access to a tfjs GraphModel. Candidate layers are the graph nodes with a 4-D output
  * (found by one probe run), named without the prefix they all share. The node's value is
- * computed once, then fed back as `A + delta` so the gradient w.r.t. delta is dScore/dA.
+ * computed once (for N images at once), then fed back as `A + delta` so the gradient w.r.t.
+ * delta is dScore/dA.
  */
 export class GraphModelAdapter implements ExplainableModel {
   readonly specificationVersion = 'v1' as const;
@@ -125,22 +127,32 @@ export class GraphModelAdapter implements ExplainableModel {
     return tf.tidy(() => this.#model.execute({ [this.#model.inputNodes[0]]: batch }, output) as tf.Tensor2D);
   }
 
+  /** One image: captureBatch of a batch of one. */
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
+    return singleCapture(this.captureBatch(doc, info, options));
+  }
+
+  /**
+   * N images in one pass: the node's value is computed once for the batch (no tape), then fed
+   * back as A + delta with N·targets rows, and one backward pass gives every gradient.
+   */
+  captureBatch(docs: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): BatchCapture {
     const node = this.#fullNames.get(info.name);
     if (node === undefined) throw new NoSuchLayerError(`No node '${info.name}' in ${this.name}.`);
     const output = this.#outputNode(options.logits);
     const input = this.#model.inputNodes[0];
     const model = this.#model;
-    return runTargetGradients(
-      doc,
-      options,
-      (x, delta, keep) => {
-        const a = model.execute({ [input]: x }, node) as tf.Tensor4D;
-        keep(a);
-        return model.execute({ [input]: x, [node]: tf.add(a, delta) }, output) as tf.Tensor2D;
-      },
-      info.outputShape,
-    );
+    const value = tf.tidy(() => model.execute({ [input]: docs }, node) as tf.Tensor4D);
+    try {
+      return runTargetGradients(
+        docs,
+        options,
+        (pass) => model.execute({ [input]: pass.input, [node]: pass.inject(pass.repeatRows(value)) }, output) as tf.Tensor2D,
+        info.outputShape,
+      );
+    } finally {
+      value.dispose();
+    }
   }
 }
 

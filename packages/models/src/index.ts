@@ -35,7 +35,7 @@ export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
 export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';
 export { stripSoftmax } from './strip-softmax.js';
-export { type DeltaForward, runTargetGradients } from './target-gradients.js';
+export { type DeltaForward, type ForwardPass, runTargetGradients, singleCapture } from './target-gradients.js';
 export {
   cachedWeightFileSize,
   defaultCacheDir,

@@ -1,4 +1,5 @@
 import {
+  type BatchCapture,
   type Capture,
   type CaptureOptions,
   type ExplainableModel,
@@ -13,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { differentiableCall } from './differentiable-layers.js';
 import { finalLayer, softmaxKind } from './final-softmax.js';
-import { runTargetGradients } from './target-gradients.js';
+import { runTargetGradients, singleCapture } from './target-gradients.js';
 
 /** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
 interface LayerLike {
@@ -84,6 +85,16 @@ function flattenLayers(layers: LayerLike[], prefix: string): { layer: LayerLike;
   });
 }
 
+/**
+ * The kept layers whose output a layer outside the kept ones reads (a skip connection around the
+ * chosen layer): on the repeated-input retry only these need their rows repeated.
+ */
+function readAfterPrefix(prefix: Map<LayerLike, tf.Tensor>): Set<LayerLike> {
+  type Node = { outboundLayer: LayerLike };
+  const readers = (l: LayerLike) => (l as unknown as { outboundNodes: Node[] }).outboundNodes.map((n) => n.outboundLayer);
+  return new Set([...prefix.keys()].filter((l) => readers(l).some((reader) => !prefix.has(reader))));
+}
+
 /** Temporarily replaces a method or field of an object; returns the undo. */
 function patch<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): () => void {
   const own = Object.hasOwn(target, key);
@@ -97,9 +108,9 @@ function patch<T extends object, K extends keyof T>(target: T, key: K, value: T[
 
 /**
  * Grad-CAM access to a tfjs LayersModel. The chosen layer's `call` is wrapped for the duration
- * of one synchronous pass so that it returns `out + delta` (delta = zeros, one per target);
- * the gradient with respect to delta is the total derivative dScore/dA that TF's
- * GradientTape gives, skip connections included.
+ * of one synchronous pass so that it returns `out + delta` (delta = zeros, one row per image
+ * and target); the gradient with respect to delta is the total derivative dScore/dA that TF's
+ * GradientTape gives, skip connections included. N images share one pass (captureBatch).
  */
 export class LayersModelAdapter implements ExplainableModel {
   readonly specificationVersion = 'v1' as const;
@@ -158,11 +169,13 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /**
    * Runs the model up to the chosen layer (index in #flat) as predict does — tfjs-layers' fused
-   * kernels, no gradient tape — and keeps each layer's output on the way. Undefined when the
+   * kernels, no gradient tape — and keeps each layer's output on the way (`onlyChosen`: the
+   * chosen layer's alone, so the others' memory is reused as in predict). Undefined when the
    * shortcut does not apply (a layer called twice, or the chosen layer never reached).
    */
-  #runPrefix(doc: tf.Tensor4D, index: number): Map<LayerLike, tf.Tensor> | undefined {
+  #runPrefix(doc: tf.Tensor4D, index: number, onlyChosen: boolean): Map<LayerLike, tf.Tensor> | undefined {
     const cache = new Map<LayerLike, tf.Tensor>();
+    const seen = new Set<LayerLike>();
     let reused = false;
     const chosen = this.#flat[index].layer;
     const undos = this.#flat.slice(0, index + 1).map(({ layer }) => {
@@ -170,10 +183,11 @@ export class LayersModelAdapter implements ExplainableModel {
       return patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
         const out = original.call(this, inputs, kwargs);
         if (!Array.isArray(out)) {
-          if (cache.has(layer)) reused = true;
+          if (seen.has(layer)) reused = true;
+          seen.add(layer);
           // A second handle on the same data: tfjs-layers' executor disposes intermediate
           // outputs explicitly, kept or not.
-          else cache.set(layer, tf.keep(alias(out)));
+          if (!reused && (layer === chosen || !onlyChosen)) cache.set(layer, tf.keep(alias(out)));
         }
         if (layer === chosen) throw PREFIX_DONE;
         return out;
@@ -220,65 +234,80 @@ export class LayersModelAdapter implements ExplainableModel {
     return chain.length > 0 && previous === output ? chain : undefined;
   }
 
+  /** One image: captureBatch of a batch of one. */
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
+    return singleCapture(this.captureBatch(doc, info, options));
+  }
+
+  /**
+   * N images in one pass: the layers up to the chosen one run once on the batch (fused, no
+   * tape), the rest once with N·targets rows, then one backward pass.
+   */
+  captureBatch(docs: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): BatchCapture {
     const layer = this.#flat[info.index]?.layer;
     if (layer === undefined || this.#flat[info.index].path !== info.name)
       throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
     const model = this.#model;
     const flat = this.#flat;
-    const prefix = this.#runPrefix(doc, info.index);
+    // A plain chain after the layer needs only the layer's own output from the prefix pass.
+    const tail = this.#tailChain(layer);
+    const prefix = this.#runPrefix(docs, info.index, tail !== undefined);
+    const chain = prefix ? tail : undefined;
+    const readLater = prefix && !chain ? readAfterPrefix(prefix) : undefined;
     const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
     // The prefix pass above ran tfjs-layers' own fused calls. From here on every layer gets its
     // gradient-friendly call: the ones before the chosen layer only compute when their kept
-    // output cannot be reused (the tiled-input retry, a shared layer), and then tf.batchNorm
-    // without γ would break the taped pass.
+    // output cannot be reused (a shared layer), and then tf.batchNorm without γ would break the
+    // taped pass.
     const owned: tf.Tensor[] = [];
     const undoCalls = flat.flatMap(({ layer: l }) => {
       const call = differentiableCall(l, owned);
       return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
     });
-    const chain = prefix ? this.#tailChain(layer) : undefined;
     try {
       return runTargetGradients(
-        doc,
+        docs,
         options,
-        (x, delta, keepActivations) => {
-          // The tiled-input retry (batch = targets) cannot reuse batch-1 outputs.
-          const cached = x.shape[0] === 1 ? prefix : undefined;
-          const kept = cached?.get(layer);
+        (pass) => {
+          // A kept output of the un-repeated docs, as the pass' input needs it: another handle
+          // on the same data, or (the repeated-input retry) each row repeated.
+          const reuse = (t: tf.Tensor) => (pass.repeats === 1 ? alias(t) : pass.repeatRows(t));
+          const kept = prefix?.get(layer);
           if (chain && kept) {
             // A plain chain after the layer (the default layer's pooling and head): run just
             // those layers, not tfjs-layers' executor over the whole graph.
-            const a = alias(kept);
-            keepActivations(a as tf.Tensor4D);
-            let y: tf.Tensor | tf.Tensor[] = tf.add(a, delta);
+            let y: tf.Tensor | tf.Tensor[] = pass.inject(reuse(kept) as tf.Tensor4D);
             for (const l of chain) y = l.apply(y, { training: false });
             return y as tf.Tensor2D;
           }
-          const undos = cached
+          const undos = prefix
             ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
-                const out = cached.get(l);
+                const out = prefix.get(l);
+                if (out === undefined) return [];
+                // Only outputs read after the chosen layer must have the pass' rows; the others
+                // feed kept layers, which ignore their inputs.
+                const own = readLater?.has(l) ? () => reuse(out) : () => alias(out);
                 // `apply`, not `call`: skips tfjs-layers' per-layer bookkeeping as well.
-                return out ? [patch(l, 'apply', (() => alias(out)) as LayerLike['apply'])] : [];
+                return [patch(l, 'apply', own as LayerLike['apply'])];
               })
             : [];
           const original = layer.call;
           undos.push(
             patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
-              const hit = cached?.get(layer);
-              const out = hit ? alias(hit) : original.call(this, inputs, kwargs);
+              const out = kept ? reuse(kept) : original.call(this, inputs, kwargs);
               if (Array.isArray(out)) throw new NotDifferentiableError(`Layer '${info.name}' has several outputs; choose a layer with one output.`);
-              keepActivations(out as tf.Tensor4D);
-              return tf.add(out, delta);
+              return pass.inject(out as tf.Tensor4D);
             } as LayerLike['call']),
           );
           try {
-            return model.apply(x, { training: false }) as tf.Tensor2D;
+            return model.apply(pass.input, { training: false }) as tf.Tensor2D;
           } finally {
             for (const undo of undos.reverse()) undo();
           }
         },
         info.outputShape,
+        // N > 1 images' N·K rows cannot meet an earlier branch's N rows: repeat the input at once.
+        { repeatFirst: docs.shape[0] > 1 && [...(readLater ?? [])].some((l) => l !== layer) },
       );
     } finally {
       for (const undo of undoCalls) undo();

@@ -1,11 +1,42 @@
-import { type Capture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
+import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 
+/** One forward pass of the model as runTargetGradients asks for it. */
+export interface ForwardPass {
+  /** The model input: the N docs, or on the retry each doc repeated `repeats` times in a row. */
+  readonly input: tf.Tensor4D;
+  /** How many times each doc appears in `input`: 1, or the number of targets on the retry. */
+  readonly repeats: number;
+  /**
+   * Repeats each row of `t` (a tensor computed from the un-repeated docs, e.g. a kept layer
+   * output) the way `input` repeats the docs. Returns `t` itself when `repeats` is 1.
+   */
+  repeatRows<T extends tf.Tensor>(t: T): T;
+  /**
+   * Call with the chosen layer's output `a` for `input` ([N, h, w, c], or one row per row of
+   * `input`); returns what the rest of the model must get instead: `a` + delta with one row per
+   * (image, target), [N·targets, h, w, c], image-major.
+   */
+  inject(a: tf.Tensor4D): tf.Tensor4D;
+}
+
 /**
- * Runs the model once with `delta` added to the chosen layer's output and returns the model
- * output. `keepActivations` receives that layer's output (before delta is added).
+ * Runs the model once, the chosen layer's output passed through `pass.inject`, and returns the
+ * model output for the rows inject returned ([N·targets, classes]).
  */
-export type DeltaForward = (x: tf.Tensor4D, delta: tf.Tensor4D, keepActivations: (a: tf.Tensor4D) => void) => tf.Tensor2D;
+export type DeltaForward = (pass: ForwardPass) => tf.Tensor2D;
+
+/** A capture for one image, from a batch capture of that image alone. */
+export function singleCapture(batch: BatchCapture): Capture {
+  return {
+    activations: batch.activations,
+    scores: batch.scores,
+    outputs: batch.outputs,
+    targets: batch.targets[0],
+    gradients: batch.gradients,
+    dispose: () => batch.dispose(),
+  };
+}
 
 function targetCount(options: CaptureOptions): number {
   return Array.isArray(options.targets) ? options.targets.length : (options.targets as { top: number }).top;
@@ -34,42 +65,94 @@ function asNotDifferentiable(error: unknown): unknown {
   return error;
 }
 
+/** The int32 row index [0, step, 2·step, …] of `count` rows, or with `repeat`: each row `repeat` times [0, 0, 1, 1, …]. */
+function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
+  return tf.tensor1d(
+    Int32Array.from({ length: count * repeat }, (_, i) => Math.floor(i / repeat) * step),
+    'int32',
+  );
+}
+
 /**
- * One forward pass and one batched backward pass for all targets. The layer output A is
- * broadcast against delta of shape [targets, h, w, c], so everything after the layer runs
- * with a batch of `targets` and each batch row carries one target's gradient. When a layer
- * downstream cannot broadcast (a concatenation with an earlier branch), the input itself is
- * tiled instead.
+ * Frees what tf.grad's tape saved for the backward pass when the pass failed: tfjs-core 4.22
+ * frees those tensors only after a backward pass completes, so a forward pass that throws (the
+ * first attempt before the repeated-input retry, a gradient that does not reach the layer)
+ * would leak them. A no-op inside an outer gradient, whose tape it is not ours to clear.
  */
-export function runTargetGradients(doc: tf.Tensor4D, options: CaptureOptions, forward: DeltaForward, activationShape: readonly (number | null)[]): Capture {
-  const count = targetCount(options);
+function releaseFailedTape(): void {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
+  if (state.gradientDepth !== 0 || !state.activeTape) return;
+  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
+  state.activeTape = null;
+}
+
+/**
+ * One forward pass and one batched backward pass for N images × K targets. The layer output A
+ * [N, h, w, c] gets delta [N·K, h, w, c] (zeros) added as A[i] + delta[i·K + k], so everything
+ * after the layer runs with a batch of N·K rows and row i·K + k carries the gradient of image
+ * i's target k (for N = 1, a broadcast against delta). When a layer downstream cannot combine
+ * those rows with an earlier branch's N rows (a concatenation; for N > 1 also an addition),
+ * the input is retried with each doc repeated K times, so every branch has N·K rows.
+ * `repeatFirst` (an adapter that knows an earlier branch joins later) skips the first try.
+ */
+export function runTargetGradients(
+  docs: tf.Tensor4D,
+  options: CaptureOptions,
+  forward: DeltaForward,
+  activationShape: readonly (number | null)[],
+  { repeatFirst = false }: { readonly repeatFirst?: boolean } = {},
+): BatchCapture {
+  const n = docs.shape[0];
+  const k = targetCount(options);
   let spatial = activationShape.slice(1) as number[];
   if (spatial.some((d) => d === null)) {
     // Fully-convolutional model: the layer's size depends on the input, so probe it once.
     tf.tidy(() => {
-      forward(doc, tf.zeros([1, 1, 1, 1]) as tf.Tensor4D, (a) => {
-        spatial = a.shape.slice(1);
+      forward({
+        input: docs,
+        repeats: 1,
+        repeatRows: (t) => t,
+        inject: (a) => {
+          spatial = a.shape.slice(1);
+          return a;
+        },
       });
     });
   }
-  const attempt = (x: tf.Tensor4D): Capture => {
+  const [h, w, c] = spatial;
+  /** Rows 0, K, 2K, … of N·K rows: each image's first row (the same values as its other rows). */
+  const firstRows = (t: tf.Tensor): tf.Tensor => (k === 1 ? t.clone() : tf.gather(t, rowIndex(n, k)));
+  const attempt = (repeats: number): BatchCapture => {
     let activations: tf.Tensor4D | undefined;
     let outputs: tf.Tensor2D | undefined;
-    let targets: number[] = [];
-    const delta = tf.zeros([count, spatial[0], spatial[1], spatial[2]]) as tf.Tensor4D;
+    let targets: number[][] = [];
+    const delta = tf.zeros([n * k, h, w, c]) as tf.Tensor4D;
+    const repeatIndex = rowIndex(n, 1, repeats);
+    const input = repeats === 1 ? docs : (tf.gather(docs, repeatIndex) as tf.Tensor4D);
     try {
       const gradients = tf.grad((d: tf.Tensor) => {
-        const y = forward(x, d as tf.Tensor4D, (a) => {
-          activations?.dispose();
-          activations = tf.keep(a.shape[0] === 1 ? a.clone() : (tf.slice(a, [0, 0, 0, 0], [1, spatial[0], spatial[1], spatial[2]]) as tf.Tensor4D));
+        const y = forward({
+          input,
+          repeats,
+          repeatRows: <T extends tf.Tensor>(t: T) => (repeats === 1 ? t : (tf.gather(t, repeatIndex) as T)),
+          inject: (a) => {
+            activations?.dispose();
+            activations = tf.keep((a.shape[0] === n ? a.clone() : firstRows(a)) as tf.Tensor4D);
+            if (a.shape[0] === n * k) return tf.add(a, d) as tf.Tensor4D;
+            return tf.reshape(tf.add(tf.expandDims(a, 1), tf.reshape(d, [n, k, h, w, c])), [n * k, h, w, c]) as tf.Tensor4D;
+          },
         });
-        outputs = tf.keep(tf.slice(y, [0, 0], [1, y.shape[1]]) as tf.Tensor2D);
-        targets = pickTargets(options, outputs.dataSync());
-        const mask = new Float32Array(count * y.shape[1]);
-        targets.forEach((t, i) => {
-          mask[i * y.shape[1] + t] = 1;
+        const classes = y.shape[1];
+        outputs = tf.keep(firstRows(y) as tf.Tensor2D);
+        const rows = outputs.dataSync();
+        targets = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
+        const mask = new Float32Array(n * k * classes);
+        targets.forEach((ids, i) => {
+          ids.forEach((t, j) => {
+            mask[(i * k + j) * classes + t] = 1;
+          });
         });
-        return tf.sum(tf.mul(y, tf.tensor2d(mask, [count, y.shape[1]])));
+        return tf.sum(tf.mul(y, tf.tensor2d(mask, [n * k, classes])));
       })(delta) as tf.Tensor4D;
       const scores = outputs as unknown as tf.Tensor2D;
       const modelOutputs = options.logits ? tf.softmax(scores) : scores.clone();
@@ -85,24 +168,23 @@ export function runTargetGradients(doc: tf.Tensor4D, options: CaptureOptions, fo
         },
       };
     } catch (error) {
+      releaseFailedTape();
       if (activations) activations.dispose();
       if (outputs) outputs.dispose();
       throw error;
     } finally {
-      delta.dispose();
+      tf.dispose([delta, repeatIndex]);
+      if (input !== docs) input.dispose();
     }
   };
   try {
-    return attempt(doc);
+    return attempt(repeatFirst ? k : 1);
   } catch (error) {
-    if (count === 1 || error instanceof NotDifferentiableError) throw asNotDifferentiable(error);
-    const tiled = tf.tile(doc, [count, 1, 1, 1]) as tf.Tensor4D;
+    if (k === 1 || repeatFirst || error instanceof NotDifferentiableError) throw asNotDifferentiable(error);
     try {
-      return attempt(tiled);
+      return attempt(k);
     } catch (retryError) {
       throw asNotDifferentiable(retryError);
-    } finally {
-      tiled.dispose();
     }
   }
 }
