@@ -173,6 +173,18 @@ function cappedReluCall(layer: ReluLike): Call {
 }
 
 /**
+ * A call with the same values as tfjs-layers' own but less work, for an untaped inference pass
+ * (the layers before the explained one); undefined where the layer's own is fine. tfjs-layers
+ * runs a capped ReLU (ReLU6) as relu then clipByValue; clip(relu(x), 0, max) = clip(x, 0, max),
+ * one pass over the activation instead of two.
+ */
+export function inferenceCall(layer: unknown): Call | undefined {
+  if (!isCappedRelu(layer)) return undefined;
+  const max = layer.maxValue as number;
+  return (inputs) => tf.clipByValue(Array.isArray(inputs) ? inputs[0] : inputs, 0, max);
+}
+
+/**
  * Tensors made once per Grad-CAM pass, on first use, and kept in `owned`, which the caller
  * disposes when the pass ends.
  */

@@ -12,7 +12,7 @@ import {
 } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { differentiableCall } from './differentiable-layers.js';
+import { differentiableCall, inferenceCall } from './differentiable-layers.js';
 import { finalLayer, softmaxKind } from './final-softmax.js';
 import { runTargetGradients, singleCapture } from './target-gradients.js';
 
@@ -169,7 +169,7 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /**
    * Runs the model up to the chosen layer (index in #flat) as predict does — tfjs-layers' fused
-   * kernels, no gradient tape — and keeps each layer's output on the way (`onlyChosen`: the
+   * kernels (capped ReLUs as one clip, see inferenceCall), no gradient tape — and keeps each layer's output on the way (`onlyChosen`: the
    * chosen layer's alone, so the others' memory is reused as in predict). Undefined when the
    * shortcut does not apply (a layer called twice, or the chosen layer never reached).
    */
@@ -179,7 +179,7 @@ export class LayersModelAdapter implements ExplainableModel {
     let reused = false;
     const chosen = this.#flat[index].layer;
     const undos = this.#flat.slice(0, index + 1).map(({ layer }) => {
-      const original = layer.call;
+      const original = inferenceCall(layer) ?? layer.call;
       return patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
         const out = original.call(this, inputs, kwargs);
         if (!Array.isArray(out)) {
