@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { differentiableCall } from './differentiable-layers.js';
 import { LayersModelAdapter } from './index.js';
 
 // Every layer call differentiable-layers.ts replaces, after the explained layer 'inner': a
@@ -80,5 +81,43 @@ describe('gradient-friendly layer calls (differentiable-layers.ts)', () => {
       expect(worst).toBeLessThan(2e-3 * scale + 1e-6);
     }
     x.dispose();
+  });
+
+  it('depthwise convolutions: the input gradient through the flipped kernel equals tfjs’ own, for every stride and padding', () => {
+    // Odd and even sizes, strides 1–3, 'same' and 'valid', odd and even kernels: the spread dy
+    // must land every value where DepthwiseConv2dNativeBackpropInput puts it.
+    const cases = [
+      { size: [7, 7], kernel: 3, strides: 2, padding: 'same' },
+      { size: [8, 8], kernel: 3, strides: 2, padding: 'same' },
+      { size: [9, 8], kernel: 3, strides: 2, padding: 'valid' },
+      { size: [8, 9], kernel: 3, strides: 2, padding: 'valid' },
+      { size: [10, 7], kernel: 3, strides: 3, padding: 'valid' },
+      { size: [6, 6], kernel: 2, strides: 1, padding: 'same' },
+      { size: [7, 6], kernel: 3, strides: 1, padding: 'valid' },
+      { size: [11, 11], kernel: 5, strides: 2, padding: 'same' },
+    ] as const;
+    for (const { size, kernel, strides, padding } of cases) {
+      const layer = tfl.layers.depthwiseConv2d({ kernelSize: kernel, strides, padding, depthwiseInitializer: seed(12), useBias: false });
+      layer.apply(tfl.input({ shape: [size[0], size[1], 3] }));
+      const owned: tf.Tensor[] = [];
+      const call = differentiableCall(layer, owned);
+      expect(call, `${JSON.stringify({ size, kernel, strides, padding })} is replaced`).toBeDefined();
+      const before = tf.memory().numTensors;
+      const [ours, theirs, shapeOk] = tf.tidy(() => {
+        const x = tf.randomUniform([2, size[0], size[1], 3], -1, 1, 'float32', 13);
+        const probe = (f: (t: tf.Tensor) => tf.Tensor) =>
+          tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), tf.sin(tf.reshape(tf.range(1, 1 + f(t).size), f(t).shape)))))(x);
+        const mine = probe((t) => (call as (i: tf.Tensor, k: unknown) => tf.Tensor)(t, {}));
+        const own = probe((t) => layer.call(t, {}) as tf.Tensor);
+        return [mine.dataSync(), own.dataSync(), mine.shape.join() === x.shape.join()];
+      });
+      tf.dispose(owned);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(shapeOk).toBe(true);
+      let worst = 0;
+      for (let i = 0; i < theirs.length; i++) worst = Math.max(worst, Math.abs(ours[i] - theirs[i]));
+      expect(Math.max(...Array.from(theirs, Math.abs))).toBeGreaterThan(0.1);
+      expect(worst, JSON.stringify({ size, kernel, strides, padding })).toBeLessThan(1e-5);
+    }
   });
 });
