@@ -294,28 +294,18 @@ function spreadGradient(
 ): tf.Tensor4D {
   const [n, oh, ow, c] = dy.shape;
   let t: tf.Tensor = dy;
-  if (stride[0] > 1)
-    t = tf.reshape(
-      tf.pad(tf.reshape(t, [n, oh, 1, ow, c]), [
+  // Zeros after each row, then after each column, with rank-3 pads (webgl cannot compile rank 5).
+  const spread = (u: tf.Tensor, rowsOf: number, inner: number, s: number, shape: number[]) =>
+    tf.reshape(
+      tf.pad(tf.reshape(u, [rowsOf, 1, inner]), [
         [0, 0],
-        [0, 0],
-        [0, stride[0] - 1],
-        [0, 0],
-        [0, 0],
-      ]),
-      [n, oh * stride[0], ow, c],
-    );
-  if (stride[1] > 1)
-    t = tf.reshape(
-      tf.pad(tf.reshape(t, [n, oh * stride[0], ow, 1, c]), [
-        [0, 0],
-        [0, 0],
-        [0, 0],
-        [0, stride[1] - 1],
+        [0, s - 1],
         [0, 0],
       ]),
-      [n, oh * stride[0], ow * stride[1], c],
+      shape,
     );
+  if (stride[0] > 1) t = spread(t, n * oh, ow * c, stride[0], [n, oh * stride[0], ow, c]);
+  if (stride[1] > 1) t = spread(t, n * oh * stride[0] * ow, c, stride[1], [n, oh * stride[0], ow * stride[1], c]);
   const [h, w] = [oh * stride[0], ow * stride[1]];
   // Trailing zeros beyond what the correlation reads are cut; the real values never are.
   const keep = [h + Math.min(rows.after, 0), w + Math.min(cols.after, 0)];
