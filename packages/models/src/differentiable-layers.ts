@@ -274,7 +274,7 @@ function isPlainDepthwise(layer: unknown): layer is DepthwiseLike {
 
 /**
  * The input gradient of a depthwise convolution (multiplier 1, no dilation) along one spatial
- * axis, as what a stride-1 'valid' depthwise convolution with the flipped kernel reads: dy with
+ * axis, as the padding of a stride-1 depthwise convolution with the flipped kernel: over dy with
  * stride − 1 zeros after each value, then `before` zeros in front and `after` behind (a negative
  * `after` drops that many trailing zeros). x[i] receives dy[o]·w[j] where o·stride + j − padStart
  * = i; shifted by k − 1 − padStart, that is a correlation of the spread dy with the flipped kernel.
@@ -285,13 +285,11 @@ function spreadAxis(size: number, kernel: number, stride: number, padding: strin
   return { before, after: size + kernel - 1 - before - stride * outSize };
 }
 
-/** dy [n, oh, ow, c] spread for the input gradient: zeros between rows and columns, then padded (see spreadAxis). */
-function spreadGradient(
-  dy: tf.Tensor4D,
-  stride: [number, number],
-  rows: { before: number; after: number },
-  cols: { before: number; after: number },
-): tf.Tensor4D {
+/**
+ * dy [n, oh, ow, c] spread for the input gradient: stride − 1 zeros after each row and column,
+ * and the trailing zeros the correlation does not read cut (a negative `after`, see spreadAxis).
+ */
+function spreadGradient(dy: tf.Tensor4D, stride: [number, number], rowsAfter: number, colsAfter: number): tf.Tensor4D {
   const [n, oh, ow, c] = dy.shape;
   let t: tf.Tensor = dy;
   // Zeros after each row, then after each column, with rank-3 pads (webgl cannot compile rank 5).
@@ -307,24 +305,20 @@ function spreadGradient(
   if (stride[0] > 1) t = spread(t, n * oh, ow * c, stride[0], [n, oh * stride[0], ow, c]);
   if (stride[1] > 1) t = spread(t, n * oh * stride[0] * ow, c, stride[1], [n, oh * stride[0], ow * stride[1], c]);
   const [h, w] = [oh * stride[0], ow * stride[1]];
-  // Trailing zeros beyond what the correlation reads are cut; the real values never are.
-  const keep = [h + Math.min(rows.after, 0), w + Math.min(cols.after, 0)];
+  // The real values are never cut, only trailing zeros.
+  const keep = [h + Math.min(rowsAfter, 0), w + Math.min(colsAfter, 0)];
   if (keep[0] < h || keep[1] < w) t = tf.slice(t, [0, 0, 0, 0], [n, keep[0], keep[1], c]);
-  return tf.pad(t, [
-    [0, 0],
-    [rows.before, Math.max(rows.after, 0)],
-    [cols.before, Math.max(cols.after, 0)],
-    [0, 0],
-  ]) as tf.Tensor4D;
+  return t as tf.Tensor4D;
 }
 
 /**
  * DepthwiseConv2D (channel multiplier 1, no dilation, any stride, 'same' or 'valid'), whose
  * input gradient is computed as a stride-1 depthwise convolution of dy — spread by the stride
- * and padded (spreadGradient) — with the flipped kernel: a forward kernel every backend runs
- * natively, where DepthwiseConv2dNativeBackpropInput is missing on wasm (filled in by
- * @gradcam/backend-wasm through the cpu kernel: 4.5 ms for each of MobileNetV2's 56×56
- * stride-2 layers, a sixth of an inner-layer explain).
+ * (spreadGradient) and explicitly padded (spreadAxis; for stride 1 'same' with an odd kernel
+ * that is 'same') — with the flipped kernel: a forward kernel every backend runs natively, where
+ * DepthwiseConv2dNativeBackpropInput is missing on wasm (filled in by @gradcam/backend-wasm
+ * through the cpu kernel: 4.5 ms for each of MobileNetV2's 56×56 stride-2 layers, a sixth of an
+ * inner-layer explain).
  */
 function depthwiseCall(layer: DepthwiseLike, owned: tf.Tensor[]): Call {
   const flipped = lazyFlippedKernel(() => layer.depthwiseKernel.read(), true, owned);
@@ -337,13 +331,16 @@ function depthwiseCall(layer: DepthwiseLike, owned: tf.Tensor[]): Call {
       x,
       (t) => tf.depthwiseConv2d(t, kernel, strides, padding),
       (dy) => {
-        if (strides[0] === 1 && strides[1] === 1 && padding === 'same' && kernel.shape[0] % 2 === 1 && kernel.shape[1] % 2 === 1) {
-          return tf.depthwiseConv2d(dy, flipped(), 1, 'same');
-        }
         const [, h, w] = x.shape;
         const rows = spreadAxis(h, kernel.shape[0], strides[0], padding, dy.shape[1]);
         const cols = spreadAxis(w, kernel.shape[1], strides[1], padding, dy.shape[2]);
-        return tf.depthwiseConv2d(spreadGradient(dy, strides, rows, cols), flipped(), 1, 'valid');
+        const pads: [[number, number], [number, number], [number, number], [number, number]] = [
+          [0, 0],
+          [rows.before, Math.max(rows.after, 0)],
+          [cols.before, Math.max(cols.after, 0)],
+          [0, 0],
+        ];
+        return tf.depthwiseConv2d(spreadGradient(dy, strides, rows.after, cols.after), flipped(), 1, pads);
       },
     );
     return biasAndActivation(layer, y);

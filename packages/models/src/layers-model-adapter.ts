@@ -169,9 +169,10 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /**
    * Runs the model up to the chosen layer (index in #flat) as predict does — tfjs-layers' fused
-   * kernels (capped ReLUs as one clip, see inferenceCall), no gradient tape — and keeps each layer's output on the way (`onlyChosen`: the
-   * chosen layer's alone, so the others' memory is reused as in predict). Undefined when the
-   * shortcut does not apply (a layer called twice, or the chosen layer never reached).
+   * kernels (capped ReLUs as one clip, see inferenceCall), no gradient tape — and keeps each
+   * layer's output on the way (`onlyChosen`: the chosen layer's alone, so the others' memory is
+   * reused as in predict). Undefined when the shortcut does not apply (a layer called twice, or
+   * the chosen layer never reached).
    */
   #runPrefix(doc: tf.Tensor4D, index: number, onlyChosen: boolean): Map<LayerLike, tf.Tensor> | undefined {
     const cache = new Map<LayerLike, tf.Tensor>();
