@@ -140,7 +140,10 @@ function checkImageShape(what: string, shape: readonly number[], inputShape: rea
 
 function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Tensor4D {
   const expected = expectedShape(1, inputShape);
-  if (!(doc instanceof tf.Tensor)) throw new InvalidInputError(`doc must be a tf.Tensor of shape ${expected} (or without the batch axis).`);
+  if (!(doc instanceof tf.Tensor)) {
+    throw new InvalidInputError(`doc must be a tf.Tensor of shape ${expected} (or without the batch axis); got ${doc === null ? 'null' : typeof doc}.`);
+  }
+  checkAlive(doc, 'doc');
   if (doc.rank !== 3 && !(doc.rank === 4 && doc.shape[0] === 1)) {
     throw new InvalidInputError(
       `doc must have shape ${expected} (or the same without the batch axis); got [${doc.shape.join(', ')}]. Explain several images with explainBatch().`,
@@ -149,6 +152,26 @@ function checkDoc(doc: tf.Tensor, inputShape: readonly (number | null)[]): tf.Te
   const shape = doc.rank === 3 ? [1, ...doc.shape] : doc.shape;
   checkImageShape('doc', shape, inputShape, 1);
   return (doc.rank === 3 ? tf.expandDims(doc, 0) : doc) as tf.Tensor4D;
+}
+
+/** Throws InvalidInputError for a disposed tensor (tfjs would throw a bare Error on first use). */
+function checkAlive(x: tf.Tensor, what: string): void {
+  if (x.isDisposed) throw new InvalidInputError(`${what} is a disposed tensor; keep it alive (outside tf.tidy, undisposed) until explain resolves.`);
+}
+
+/**
+ * Throws InvalidInputError when `x` holds NaN or ±Infinity: backends disagree on what such input
+ * gives (NaN maps on one, a confident finite answer on another), and neither means anything.
+ * One reduction, one number read back: x − x is 0 for every finite value and NaN otherwise.
+ */
+async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
+  if (x.dtype !== 'float32') return;
+  const sum = tf.tidy(() => tf.sum(tf.sub(x, x)));
+  const value = (await sum.data())[0];
+  sum.dispose();
+  if (value !== 0) {
+    throw new InvalidInputError(`${what} holds NaN or infinite values; check the image and the preprocessing (pixels 0…255, then the model's own scaling).`);
+  }
 }
 
 function softmaxRow(values: Float32Array): Float64Array {
@@ -316,6 +339,8 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
       `explainBatch expects docs of shape [N, height, width, channels] or a list of images; got ${batch instanceof tf.Tensor ? `[${batch.shape.join(', ')}]` : typeof batch}.`,
     );
   }
+  if (list?.some((d) => d === null || d === undefined)) throw new InvalidInputError('explainBatch got a list of docs with null or undefined in it.');
+  if (batch !== undefined) checkAlive(batch, 'docs');
   const count = list?.length ?? (batch as tf.Tensor).shape[0];
   if (images !== undefined && images.length !== count) throw new InvalidInputError(`explainBatch got ${count} docs but ${images.length} images.`);
   if (rows !== undefined && !(Number.isInteger(rows) && rows >= 1)) throw new InvalidInputError(`chunkSize must be an integer ≥ 1; got ${rows}.`);
@@ -340,6 +365,7 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
   const targetCount = Array.isArray(plan.targets) ? plan.targets.length : (plan.targets as { top: number }).top;
   const perChunk = Math.max(1, Math.floor((rows ?? defaultChunkSize(plan.layer)) / targetCount));
   try {
+    await checkFinite(all, 'docs');
     const results: Explanation[] = [];
     for (let start = 0; start < count; start += perChunk) {
       const n = Math.min(perChunk, count - start);
@@ -425,6 +451,7 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
   const input = checkDoc(doc, plan.explainable.inputShape);
   let captured: Capture | undefined;
   try {
+    await checkFinite(input, 'doc');
     captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets });
     const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     return await explainCaptured(plan, captured, () => input, scores, outputs, image);

@@ -327,6 +327,24 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number, native?: JpegDecoder):
   return { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 }
 
+/**
+ * The size an image's header declares, without decoding it: PNG's IHDR, JPEG's first frame
+ * header. Undefined for other formats or a header that is cut off.
+ */
+export function imageSize(bytes: Uint8Array): { format: ImageFormat; width: number; height: number } | undefined {
+  const format = sniffImageFormat(bytes);
+  if (format === 'png') {
+    if (bytes.length < 24 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') return undefined;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { format, width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (format === 'jpeg') {
+    const frame = jpegFrame(bytes);
+    return frame && { format, width: frame.width, height: frame.height };
+  }
+  return undefined;
+}
+
 // One line: the CLI prints one error line per file, and native decoders (TensorFlow's
 // "Invalid TF_Status: 3\nMessage: …") report on several.
 function describe(err: unknown): string {

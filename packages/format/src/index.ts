@@ -4,6 +4,7 @@ export {
   decodeImage,
   encodePng,
   type ImageFormat,
+  imageSize,
   type JpegDecoder,
   sniffImageFormat,
 } from './codecs';

@@ -1,4 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { silentServer, staticServer } from '@gradcam/io/testing';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DiffGroup, diff, fromBase64, readFixture, readFixtureBytes } from './__fixtures__/fixtures';
@@ -111,6 +116,39 @@ describe('loadImg inputs and errors', () => {
     await expect(loadImg('/no/such/image.png')).rejects.toThrowError(
       expect.objectContaining({ code: 'DECODE', message: expect.stringMatching(/'\/no\/such\/image.png': no such file/) }),
     );
+  });
+
+  it('reads only regular files within maxBytes: a FIFO is refused at once, /dev/zero is not read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-load-img-'));
+    try {
+      execFileSync('mkfifo', [join(dir, 'pipe.png')]);
+      await expect(loadImg(join(dir, 'pipe.png'))).rejects.toThrowError(
+        expect.objectContaining({ code: 'DECODE', message: expect.stringMatching(/'.*pipe\.png': it is a FIFO \(named pipe\), not a regular file/) }),
+      );
+      await expect(loadImg('/dev/zero')).rejects.toThrow(/'\/dev\/zero': it is a character device, not a regular file/);
+      await expect(loadImg(png.pathname, { maxBytes: 1000 })).rejects.toThrow(/it is \d+ bytes, more than the limit of 1000 bytes/);
+      // file: URLs are paths too; other schemes are refused.
+      expect((await loadImg(pathToFileURL(png.pathname))).width).toBe(451);
+      await expect(loadImg(new URL('ftp://example.com/cat.png'))).rejects.toThrowError(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('URLs: the bytes of a local server, bounded in time and size', async () => {
+    const bytes = new Uint8Array(readFileSync(png.pathname));
+    const server = await staticServer(new Map([['/cat.png', bytes]]));
+    const silent = await silentServer();
+    try {
+      expect((await loadImg(`${server.origin}/cat.png`)).data).toEqual((await loadImg(bytes)).data);
+      await expect(loadImg(`${server.origin}/cat.png`, { maxBytes: 100 })).rejects.toThrow(/more than the limit of 100 bytes/);
+      await expect(loadImg(`${server.origin}/dog.png`)).rejects.toThrowError(
+        expect.objectContaining({ code: 'DECODE', message: expect.stringMatching(/HTTP 404/) }),
+      );
+      await expect(loadImg(`${silent.origin}/cat.png`, { timeoutMs: 200 })).rejects.toThrow(/nothing arrived for 0\.2 s/);
+    } finally {
+      await Promise.all([server.close(), silent.close()]);
+    }
   });
 
   it('names the path of an undecodable file', async () => {

@@ -1,11 +1,18 @@
 import type { RgbaImage } from '@gradcam/core';
 import { DecodeError, InvalidInputError } from '@gradcam/core/errors';
 import { importNodeBuiltin } from '@gradcam/core/node-builtin';
+import { boundedFetch, DEFAULT_MAX_IMAGE_BYTES, deadlineIn, readRegularFile } from '@gradcam/io';
 import { type DecodeOptions, decodeImage } from './codecs';
 import { type ResamplingFilter, type ResizeBox, resize, resolveResamplingFilter } from './resample';
 
-/** Options of `loadImg`, named after Keras' `load_img` arguments. */
+/** Options of `loadImg`, named after Keras' `load_img` arguments, plus the bounds of reading. */
 export interface LoadImgOptions extends DecodeOptions {
+  /** Most bytes of a file or URL; more is refused before decoding. Default 256 MiB (DEFAULT_MAX_IMAGE_BYTES). */
+  readonly maxBytes?: number;
+  /** URLs: milliseconds without progress before giving up. Default 30 s. */
+  readonly timeoutMs?: number;
+  /** URLs: milliseconds the whole download may take. Default 10 min. */
+  readonly deadlineMs?: number;
   /** Output size as Keras writes it: [height, width]. Default: keep the decoded size. */
   readonly targetSize?: readonly [number, number];
   /** Resampling filter for `targetSize`; default 'nearest' (Keras' default). */
@@ -22,7 +29,7 @@ function isDecoded(source: ImageSource): source is RgbaImage {
 }
 
 // `name` is set for paths and URLs, so errors can say which file failed.
-async function readSource(source: Exclude<ImageSource, RgbaImage>): Promise<{ bytes: Uint8Array; name?: string }> {
+async function readSource(source: Exclude<ImageSource, RgbaImage>, options: LoadImgOptions): Promise<{ bytes: Uint8Array; name?: string }> {
   if (source instanceof Uint8Array) return { bytes: source };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source) };
   const isUrl = source instanceof URL;
@@ -30,29 +37,20 @@ async function readSource(source: Exclude<ImageSource, RgbaImage>): Promise<{ by
     throw new InvalidInputError(`loadImg needs a path, URL, Uint8Array or ArrayBuffer, got ${Object.prototype.toString.call(source)}.`);
   }
   const name = String(source);
+  const limits = { error: DecodeError, maxBytes: options.maxBytes ?? DEFAULT_MAX_IMAGE_BYTES };
   if (/^(https?|data|blob):/i.test(name)) {
-    let res: Response;
-    try {
-      res = await fetch(name);
-    } catch (err) {
-      throw new DecodeError(`Cannot fetch image '${name}': ${(err as Error).message}.`, { cause: err });
-    }
-    if (!res.ok) throw new DecodeError(`Cannot fetch image '${name}': HTTP ${res.status} ${res.statusText}.`);
-    return { bytes: new Uint8Array(await res.arrayBuffer()), name };
+    const { bytes } = await boundedFetch(name, { ...limits, what: 'the image', timeoutMs: options.timeoutMs, deadline: deadlineIn(options.deadlineMs) });
+    return { bytes, name };
   }
-  let fs: { readFile(path: string | URL): Promise<Uint8Array> };
+  if (isUrl && source.protocol !== 'file:') throw new InvalidInputError(`loadImg reads http(s), data, blob and file URLs; got '${name}'.`);
+  let url: typeof import('node:url');
   try {
-    fs = await importNodeBuiltin<typeof fs>('node:fs/promises');
+    url = await importNodeBuiltin<typeof url>('node:url');
   } catch (err) {
     throw new InvalidInputError(`Cannot read '${name}': file paths need Node.js; in a browser pass the bytes (Uint8Array) or an http(s) URL.`, { cause: err });
   }
-  try {
-    return { bytes: new Uint8Array(await fs.readFile(source)), name };
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new DecodeError(`Cannot read image file '${name}': ${why}.`, { cause: err });
-  }
+  const path = isUrl ? url.fileURLToPath(source) : name;
+  return { bytes: await readRegularFile(path, { ...limits, what: 'the image file', name }), name };
 }
 
 function checkTargetSize(targetSize: unknown): [number, number] {
@@ -73,7 +71,7 @@ function aspectCropBox(width: number, height: number, targetW: number, targetH: 
 }
 
 async function decodeSource(source: Exclude<ImageSource, RgbaImage>, options: LoadImgOptions): Promise<RgbaImage> {
-  const { bytes, name } = await readSource(source);
+  const { bytes, name } = await readSource(source, options);
   try {
     return decodeImage(bytes, options);
   } catch (err) {

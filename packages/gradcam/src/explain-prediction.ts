@@ -10,7 +10,7 @@ import {
 } from '@gradcam/core';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend.js';
 import { isLoadedModel, type LoadedModel } from './load-model.js';
@@ -23,9 +23,12 @@ function unwrap(model: LoadedModel | LayersModel | GraphModel): { explainable: u
   return isLoadedModel(model) ? { explainable: model.explainable, labels: model.labels } : { explainable: model };
 }
 
+/** A tensor that can be read; anything else is left for core's explain to name (null, a disposed tensor, …). */
+const isLive = (x: unknown): x is tf.Tensor => x instanceof tf.Tensor && !x.isDisposed;
+
 /** ELI5 rebuilds the image from the doc (array_to_img: min..max stretched to 0..255). */
 function imageOf(doc: tf.Tensor): RgbaImage | undefined {
-  return doc.rank === 3 || (doc.rank === 4 && doc.shape[0] === 1) ? arrayToImg(doc) : undefined;
+  return isLive(doc) && (doc.rank === 3 || (doc.rank === 4 && doc.shape[0] === 1)) ? arrayToImg(doc) : undefined;
 }
 
 /**
@@ -57,7 +60,7 @@ export async function explainBatch(
   await ensureBackend();
   const { explainable, labels } = unwrap(model);
   let images = options.images;
-  if (images === undefined && (Array.isArray(docs) || (docs as tf.Tensor).rank === 4)) {
+  if (images === undefined && (Array.isArray(docs) || (isLive(docs) && docs.rank === 4))) {
     // One read of a [N, h, w, c] batch (slicing it per image would copy it N times on wasm).
     const channels = (docs as tf.Tensor).shape?.[3];
     const rebuilt = Array.isArray(docs) ? docs.map(imageOf) : channels === 3 || channels === 1 ? arrayToImgs(docs as tf.Tensor) : [undefined];

@@ -16,6 +16,7 @@ import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend.js';
+import { type ModelReadLimits, readModelArtifacts } from './model-files.js';
 
 /** One decoded prediction. */
 export interface Prediction {
@@ -47,8 +48,12 @@ export interface LoadedModel {
   decodePredictions(preds: tf.Tensor | ArrayLike<number> | readonly ArrayLike<number>[], top?: number): Prediction[][];
 }
 
-/** Options of loadModel. */
-export interface LoadModelOptions {
+/**
+ * Options of loadModel. The read limits (`maxBytes`, `timeoutMs`, `deadlineMs`, `maxRedirects`,
+ * `allowedOrigins`) bound what a model.json path or URL — and an ImageNet id's weight download —
+ * may read and how long it may wait.
+ */
+export interface LoadModelOptions extends ModelReadLimits {
   /** Class labels, when the model does not come with them. */
   readonly labels?: readonly string[];
   /** Pixel preprocessing; default the model's own ([-1,1] for the ImageNet ids), else x/255. */
@@ -104,103 +109,15 @@ function decodeWith(labels: readonly string[], classIds?: readonly string[]): Lo
   };
 }
 
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
-
-/** Bytes of one manifest entry in the weight files (quantized entries store their own dtype). */
-function weightBytes(entry: tf.io.WeightsManifestEntry): number {
-  const dtype = entry.quantization?.dtype ?? entry.dtype;
-  return entry.shape.reduce((n, d) => n * d, 1) * (DTYPE_BYTES[dtype] ?? 4);
-}
-
-/** A weightsManifest is a list of groups of shard paths and weight entries; say so when it is not. */
-function checkManifest(path: string, manifest: unknown): asserts manifest is { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] {
-  const validEntry = (w: unknown) => {
-    const e = w as tf.io.WeightsManifestEntry;
-    return typeof e?.name === 'string' && typeof e.dtype === 'string' && Array.isArray(e.shape) && e.shape.every((d) => Number.isInteger(d) && d >= 0);
-  };
-  const valid =
-    Array.isArray(manifest) &&
-    manifest.every(
-      (g) => Array.isArray(g?.paths) && g.paths.every((p: unknown) => typeof p === 'string') && Array.isArray(g.weights) && g.weights.every(validEntry),
-    );
-  if (!valid) {
-    throw new ModelLoadError(
-      `The model file '${path}' has a malformed weightsManifest: expected a list of { paths: string[], weights: { name, shape, dtype }[] }.`,
-    );
-  }
-}
-
-async function readModelFile(path: string): Promise<tf.io.IOHandler> {
-  const { readFile } = await import('node:fs/promises');
-  const { dirname, resolve } = await import('node:path');
-  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string };
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new ModelLoadError(`Cannot read the model file '${path}': ${(error as Error).message}`, { cause: error });
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ModelLoadError(`The model file '${path}' is not a tfjs model.json: expected an object with modelTopology and weightsManifest.`);
-  }
-  const manifest = json.weightsManifest ?? [];
-  checkManifest(path, manifest);
-  const buffers: Uint8Array[] = [];
-  for (const group of manifest) {
-    for (const shard of group.paths) {
-      const shardPath = resolve(dirname(path), shard);
-      try {
-        buffers.push(new Uint8Array(await readFile(shardPath)));
-      } catch (error) {
-        throw new ModelLoadError(`The model '${path}' names the weight file '${shard}', which cannot be read: ${(error as Error).message}`, { cause: error });
-      }
-    }
-  }
-  const weightData = new Uint8Array(buffers.reduce((n, b) => n + b.byteLength, 0));
-  const expected = manifest.flatMap((g) => g.weights).reduce((n, w) => n + weightBytes(w), 0);
-  if (weightData.byteLength !== expected) {
-    throw new ModelLoadError(
-      `The weight files of '${path}' hold ${weightData.byteLength} bytes, but its manifest describes ${expected} bytes of weights ` +
-        '(a weight file is truncated, or belongs to another model).',
-    );
-  }
-  let offset = 0;
-  for (const b of buffers) {
-    weightData.set(b, offset);
-    offset += b.byteLength;
-  }
-  return tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: manifest.flatMap((g) => g.weights),
-    weightData: weightData.buffer,
-    format: json.format,
-  });
-}
-
-async function loadTfjsModel(source: string): Promise<LayersModel | GraphModel> {
-  const isUrl = /^https?:\/\//i.test(source);
-  let format: string | undefined;
-  let handler: tf.io.IOHandler | string = source;
-  if (isUrl) {
-    const response = await fetch(source).catch((error: unknown) => {
-      throw new ModelLoadError(
-        `Cannot fetch '${source}': ${(error as Error).message}. Offline? Pass a local model.json path or a bundled id (${listChoices(BUNDLED_MODEL_IDS)}).`,
-        { cause: error },
-      );
-    });
-    if (!response.ok) throw new ModelLoadError(`Fetching '${source}' failed with HTTP ${response.status}.`);
-    format = ((await response.json()) as { format?: string }).format;
-  } else {
-    handler = await readModelFile(source);
-    format = ((await (handler as tf.io.IOHandler).load?.()) as tf.io.ModelArtifacts | undefined)?.format;
-  }
+async function loadTfjsModel(source: string, limits: ModelReadLimits): Promise<LayersModel | GraphModel> {
+  const artifacts = await readModelArtifacts(source, limits);
   const variablesBefore = new Set(Object.keys(tf.engine().state.registeredVariables));
   try {
-    if (format === 'graph-model') return await loadGraphModel(handler);
-    if (typeof handler === 'string') return await loadLayersModel(handler);
-    return await loadLayersModelLeakFree(handler);
+    if (artifacts.format === 'graph-model') return await loadGraphModel(tf.io.fromMemory(artifacts));
+    return await loadLayersModelLeakFree(artifacts);
   } catch (error) {
     disposeVariablesSince(variablesBefore);
-    throw new ModelLoadError(`'${source}' is not a loadable tfjs ${format ?? 'layers'} model: ${(error as Error).message}`, { cause: error });
+    throw new ModelLoadError(`'${source}' is not a loadable tfjs ${artifacts.format ?? 'layers'} model: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -209,8 +126,7 @@ async function loadTfjsModel(source: string): Promise<LayersModel | GraphModel> 
  * the weights do not fit (a missing weight, a wrong shape). Same steps, with the cleanup: build
  * the model from its topology, then set the decoded weights, disposing them either way.
  */
-async function loadLayersModelLeakFree(handler: tf.io.IOHandler): Promise<LayersModel> {
-  const artifacts = (await handler.load?.()) as tf.io.ModelArtifacts;
+async function loadLayersModelLeakFree(artifacts: tf.io.ModelArtifacts): Promise<LayersModel> {
   const { weightSpecs, weightData, ...topology } = artifacts;
   const model = await loadLayersModel(tf.io.fromMemory(topology));
   if (!weightSpecs || !weightData) return model;
@@ -333,12 +249,12 @@ export async function loadModel(
     return build(source, model, options, info.labels);
   }
   if (imagenetModelInfo(source)) {
-    const { weights, cacheDir, baseUrl } = options;
-    const model = await loadImagenetModel(source, { weights: weights ?? 'imagenet', cacheDir, baseUrl });
+    const { weights, cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch } = options;
+    const model = await loadImagenetModel(source, { weights: weights ?? 'imagenet', cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch });
     return build(source, model, options, IMAGENET_LABELS, { preprocess: '[-1,1]', classIds: IMAGENET_CLASS_IDS });
   }
   if (!/^https?:\/\//i.test(source) && !/\.json$/i.test(source)) {
     throw new ModelLoadError(`Unknown model '${source}'. Use a model id (${listChoices(KNOWN_IDS)}), a path to a tfjs model.json, or an http(s) URL.`);
   }
-  return build(source, await loadTfjsModel(source), options);
+  return build(source, await loadTfjsModel(source, options), options);
 }

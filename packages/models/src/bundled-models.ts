@@ -89,24 +89,40 @@ function base64ToBytes(base64: string): Uint8Array {
   return bytes;
 }
 
+/** A bundled model's files, as a tfjs model.json and its weight shards (in manifest order). */
+export interface BundledModelFiles {
+  /** The model.json content: modelTopology, weightsManifest (shard paths 'group1-shard1ofN.bin', …), format. */
+  readonly modelJson: { modelTopology: object; weightsManifest: ModelJson['weightsManifest']; format: 'layers-model' | 'graph-model' };
+  /** The bytes of each shard path of the manifest, in order. */
+  readonly shards: readonly Uint8Array[];
+}
+
 /**
- * Loads a bundled model from its npm package, without network access and without importing
- * the NSFWJS runtime (which would pull in the whole @tensorflow/tfjs).
+ * A bundled model as the files `tf.io` would save (model.json + shards), read from its npm
+ * package without network access — to write them to a folder, or serve them.
  */
-export async function loadBundledModel(id: string): Promise<LayersModel | GraphModel> {
+export async function bundledModelFiles(id: string): Promise<BundledModelFiles> {
   const entry = BUNDLED[id];
   if (!entry) throw new ModelLoadError(`Unknown bundled model '${id}'. Bundled models: ${listChoices(BUNDLED_MODEL_IDS)}.`);
-  let json: ModelJson;
-  let shards: Uint8Array[];
   try {
     const module = await entry.load();
-    json = (await module.modelJson()).default;
-    shards = await Promise.all(module.weightBundles.map(async (bundle) => base64ToBytes((await bundle()).default)));
+    const json = (await module.modelJson()).default;
+    const shards = await Promise.all(module.weightBundles.map(async (bundle) => base64ToBytes((await bundle()).default)));
+    const format = entry.kind === 'graph' ? 'graph-model' : 'layers-model';
+    return { modelJson: { modelTopology: json.modelTopology, weightsManifest: json.weightsManifest, format }, shards };
   } catch (error) {
     throw new ModelLoadError(`Could not read the bundled model '${id}' from the nsfwjs package: ${(error as Error).message}. Is nsfwjs 4.4.0 installed?`, {
       cause: error,
     });
   }
+}
+
+/**
+ * Loads a bundled model from its npm package, without network access and without importing
+ * the NSFWJS runtime (which would pull in the whole @tensorflow/tfjs).
+ */
+export async function loadBundledModel(id: string): Promise<LayersModel | GraphModel> {
+  const { modelJson: json, shards } = await bundledModelFiles(id);
   const total = shards.reduce((n, s) => n + s.byteLength, 0);
   const weightData = new Uint8Array(total);
   let offset = 0;
@@ -120,7 +136,7 @@ export async function loadBundledModel(id: string): Promise<LayersModel | GraphM
     weightData: weightData.buffer,
   });
   try {
-    return entry.kind === 'graph' ? await loadGraphModel(handler) : await loadLayersModel(handler);
+    return json.format === 'graph-model' ? await loadGraphModel(handler) : await loadLayersModel(handler);
   } catch (error) {
     throw new ModelLoadError(`The bundled model '${id}' failed to build: ${(error as Error).message}`, { cause: error });
   }

@@ -1,11 +1,12 @@
-import { InvalidInputError, importNodeBuiltin, listChoices, ModelLoadError } from '@gradcam/core';
+import { InvalidInputError, listChoices, ModelLoadError } from '@gradcam/core';
+import { DEFAULT_MAX_MODEL_BYTES, readRegularFile } from '@gradcam/io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
-import { readKerasH5, setKerasWeights } from './keras-h5.js';
+import { type KerasH5File, readKerasH5, setKerasWeights } from './keras-h5.js';
 import { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, type MobileNetV2Options, mobileNetV2Rows } from './mobilenet-v2.js';
 import { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
-import { cachedWeightFileSize, fetchWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
+import { cachedWeightFileSize, fetchParsedWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
 
 /** Where the weights of a builder come from, plus the download/cache options. */
 export interface WeightsOptions extends WeightCacheOptions {
@@ -38,20 +39,22 @@ function pythonFloat(v: number): string {
   return Number.isInteger(v) ? v.toFixed(1) : String(v);
 }
 
-/** Reads a local .h5 (Node) or downloads a URL through the cache. */
-async function weightBytes(weights: string, options: WeightCacheOptions): Promise<{ bytes: Uint8Array; source: string }> {
+/**
+ * The parsed Keras file of 'imagenet' (the spec, through the cache), an http(s) URL (through the
+ * cache) or a local path (Node; a regular file of at most `maxBytes`).
+ */
+async function kerasFile(weights: string, spec: () => WeightFileSpec, options: WeightCacheOptions): Promise<{ file: KerasH5File; source: string }> {
+  const parsed = async (s: WeightFileSpec, o: WeightCacheOptions) => {
+    const { file, value } = await fetchParsedWeightFile(s, o, readKerasH5);
+    return { file: value, source: file.location };
+  };
+  if (weights === 'imagenet') return parsed(spec(), options);
   if (/^https?:\/\//i.test(weights)) {
     const fileName = decodeURIComponent(new URL(weights).pathname.split('/').pop() || 'weights.h5');
-    const file = await fetchWeightFile({ fileName, url: weights }, { ...options, baseUrl: undefined });
-    return { bytes: file.bytes, source: weights };
+    return { ...(await parsed({ fileName, url: weights }, { ...options, baseUrl: undefined })), source: weights };
   }
-  const { readFile } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
-  try {
-    const b = await readFile(weights);
-    return { bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), source: weights };
-  } catch (error) {
-    throw new ModelLoadError(`Cannot read the weight file '${weights}': ${(error as Error).message}`, { cause: error });
-  }
+  const bytes = await readRegularFile(weights, { error: ModelLoadError, what: 'the weight file', maxBytes: options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES });
+  return { file: await readKerasH5(bytes, weights), source: weights };
 }
 
 /** Sets a built model's weights from 'imagenet' (spec), a path or a URL; disposes the model on failure. */
@@ -63,11 +66,8 @@ async function withWeights(
 ): Promise<LayersModel> {
   if (weights === null) return model;
   try {
-    const { bytes, source } =
-      weights === undefined || weights === 'imagenet'
-        ? await fetchWeightFile(spec(), options).then((f) => ({ bytes: f.bytes, source: f.location }))
-        : await weightBytes(weights, options);
-    setKerasWeights(model, await readKerasH5(bytes, source), source);
+    const { file, source } = await kerasFile(weights ?? 'imagenet', spec, options);
+    setKerasWeights(model, file, source);
     return model;
   } catch (error) {
     model.dispose();

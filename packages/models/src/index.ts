@@ -6,7 +6,15 @@ import { layersModelAdapter } from './layers-model-adapter.js';
 registerModelAdapter(graphModelAdapter);
 registerModelAdapter(layersModelAdapter);
 
-export { BUNDLED_MODEL_IDS, type BundledModelInfo, bundledModelInfo, loadBundledModel, NSFW_CLASSES } from './bundled-models.js';
+export {
+  BUNDLED_MODEL_IDS,
+  type BundledModelFiles,
+  type BundledModelInfo,
+  bundledModelFiles,
+  bundledModelInfo,
+  loadBundledModel,
+  NSFW_CLASSES,
+} from './bundled-models.js';
 export { GraphModelAdapter, graphModelAdapter, isGraphModel } from './graph-model-adapter.js';
 export { type GuidedBackpropOptions, guidedBackprop, guidedRelu } from './guided-backprop.js';
 export { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
@@ -29,7 +37,7 @@ export {
   preprocessInput,
   type WeightsOptions,
 } from './imagenet-models.js';
-export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, setKerasWeights, writeKerasH5 } from './keras-h5.js';
+export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, type ReadKerasH5Options, readKerasH5, setKerasWeights, writeKerasH5 } from './keras-h5.js';
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
@@ -39,6 +47,7 @@ export { type DeltaForward, type ForwardPass, runTargetGradients, singleCapture 
 export {
   cachedWeightFileSize,
   defaultCacheDir,
+  fetchParsedWeightFile,
   fetchWeightFile,
   isWeightFileCached,
   type WeightCacheOptions,

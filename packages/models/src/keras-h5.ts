@@ -1,4 +1,5 @@
 import { listChoices, ModelLoadError } from '@gradcam/core';
+import { DEFAULT_MAX_MODEL_BYTES } from '@gradcam/io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 
@@ -51,12 +52,22 @@ function stringsAttr(node: H5Node, name: string): string[] {
 
 let uniqueId = 0;
 
+/** Options of readKerasH5. */
+export interface ReadKerasH5Options {
+  /**
+   * Most bytes the weights may take once read (float32), checked from the datasets' declared
+   * shapes before any is read: a small compressed file can declare gigabytes. Default 1 GiB.
+   */
+  readonly maxBytes?: number;
+}
+
 /**
  * Reads a legacy Keras HDF5 weight file (root attribute `layer_names`, one group per layer with
  * the attribute `weight_names`, datasets at `<layer>/<weight name>`; also the `model_weights`
  * group of a whole-model file) with h5wasm, from memory.
  */
-export async function readKerasH5(bytes: Uint8Array, source: string): Promise<KerasH5File> {
+export async function readKerasH5(bytes: Uint8Array, source: string, options: ReadKerasH5Options = {}): Promise<KerasH5File> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
   if (!hasHdf5Signature(bytes)) {
     throw new ModelLoadError(`'${source}' is not an HDF5 file (no HDF5 signature in its first 8 bytes); expected a Keras .h5 weight file.`);
   }
@@ -73,6 +84,7 @@ export async function readKerasH5(bytes: Uint8Array, source: string): Promise<Ke
       throw new ModelLoadError(`'${source}' is an HDF5 file but not a Keras weight file: it has no 'layer_names' attribute.`);
     }
     const weights = new Map<string, KerasH5Weight[]>();
+    let declared = 0;
     for (const layer of layerNames) {
       const group = root.get(layer);
       if (!group) continue;
@@ -83,8 +95,18 @@ export async function readKerasH5(bytes: Uint8Array, source: string): Promise<Ke
         names.map((name) => {
           const dataset = group.get(name);
           if (!dataset || !dataset.shape) throw new ModelLoadError(`'${source}': layer '${layer}' names the weight '${name}', which is not in the file.`);
+          const count = dataset.shape.reduce((n, d) => n * d, 1);
+          declared += 4 * count;
+          if (declared > maxBytes) {
+            throw new ModelLoadError(
+              `'${source}': its weights declare more than the limit of ${maxBytes} bytes (at '${layer}/${name}', shape [${dataset.shape.join(', ')}]); raise maxBytes if the file is trusted.`,
+            );
+          }
           const value = dataset.value;
           const values = value instanceof Float32Array ? value : Float32Array.from(value as ArrayLike<number>);
+          if (values.length !== count || !values.every(Number.isFinite)) {
+            throw new ModelLoadError(`'${source}': the weight '${layer}/${name}' does not hold ${count} finite numbers.`);
+          }
           return { name, shape: dataset.shape, values };
         }),
       );

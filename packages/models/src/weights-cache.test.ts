@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -6,17 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelLoadError } from '@gradcam/core';
+import { silentServer } from '@gradcam/io/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildMobileNetV2,
   defaultCacheDir,
+  fetchParsedWeightFile,
   fetchWeightFile,
   isImagenetWeightsCached,
   isWeightFileCached,
   loadImagenetModel,
   nasNet,
+  readKerasH5,
   WeightsIntegrityError,
   writeKerasH5,
 } from './index.js';
@@ -96,12 +100,64 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
     await rm(dir, { recursive: true });
   });
 
-  it('replaces a cached file that no longer verifies', async () => {
+  it('sets a cached file that no longer verifies aside, says why, and downloads it again', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
-    await writeFile(join(dir, 'nasnet_small.h5'), 'truncated');
-    const file = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files` });
+    const path = join(dir, 'nasnet_small.h5');
+    await writeFile(path, 'truncated');
+    const notices: string[] = [];
+    const file = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files`, onNotice: (m) => notices.push(m) });
     expect(file.fromCache).toBe(false);
-    expect(md5(new Uint8Array(await readFile(join(dir, 'nasnet_small.h5'))))).toBe(md5(good));
+    expect(md5(new Uint8Array(await readFile(path)))).toBe(md5(good));
+    // The refused copy is kept, and the notice names the rule it broke, its size and what to do.
+    expect(await readFile(`${path}.rejected`, 'utf8')).toBe('truncated');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(
+      /The cached weight file .*nasnet_small\.h5 was refused — it is not an HDF5 file \(9 bytes without the HDF5 signature\) \(9 bytes\) — and moved to .*nasnet_small\.h5\.rejected; downloading .* again\. Delete .*\.rejected/,
+    );
+    // A cached copy with the signature but the wrong hash: the notice gives both hashes.
+    const damaged = good.slice();
+    damaged[100] ^= 1;
+    await writeFile(path, damaged);
+    await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files`, onNotice: (m) => notices.push(m) });
+    expect(notices[1]).toMatch(/its md5 is [0-9a-f]{32}, Keras publishes [0-9a-f]{32} \(\d+ bytes\)/);
+    expect(md5(new Uint8Array(await readFile(`${path}.rejected`)))).toBe(md5(damaged));
+    await rm(dir, { recursive: true });
+  });
+
+  it('a cached file that is not a regular file (a FIFO) is set aside, not waited on; a failed new download says so too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    execFileSync('mkfifo', [join(dir, 'nasnet_small.h5')]);
+    const notices: string[] = [];
+    const error = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/nowhere`, onNotice: (m) => notices.push(m) }).catch((e: unknown) => e);
+    expect(notices[0]).toMatch(/was refused — it is a FIFO \(named pipe\), not a regular file — and moved to/);
+    expect((error as Error).message).toMatch(/HTTP 404 Not Found\..*\(The cached weight file .* was refused — it is a FIFO/);
+    expect((await readdir(dir)).sort()).toEqual(['nasnet_small.h5.rejected']);
+    await rm(dir, { recursive: true });
+  });
+
+  it('a parse check: a cached file that has the signature but is not readable HDF5 is set aside when the parser refuses it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    const path = join(dir, 'nasnet_small.h5');
+    await writeFile(path, good.subarray(0, good.length >> 1));
+    const notices: string[] = [];
+    const noHash = { fileName: 'nasnet_small.h5', url: 'https://official.invalid/keras/nasnet_small.h5' };
+    const { file, value } = await fetchParsedWeightFile(noHash, { cacheDir: dir, baseUrl: `${base}/files`, onNotice: (m) => notices.push(m) }, readKerasH5);
+    expect(file.fromCache).toBe(false);
+    expect(value.layerNames.length).toBeGreaterThan(0);
+    expect(notices[0]).toMatch(/was refused — Cannot read the HDF5 file .* — and moved to/);
+    await rm(dir, { recursive: true });
+  });
+
+  it('a download bounded in size and time', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    const big = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files`, maxBytes: 1000 }).catch((e: unknown) => e);
+    expect((big as Error).message).toMatch(/it is larger than the limit of 1000 bytes/);
+    const silent = await silentServer();
+    const slow = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: silent.origin, timeoutMs: 200 }).catch((e: unknown) => e);
+    await silent.close();
+    expect(ModelLoadError.isInstance(slow)).toBe(true);
+    expect((slow as Error).message).toMatch(/nothing arrived for 0\.2 s while waiting for the server \(timeout\)/);
+    expect(await readdir(dir)).toEqual([]);
     await rm(dir, { recursive: true });
   });
 
@@ -113,12 +169,14 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
     const empty = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
     const offline = await fetchWeightFile(spec(), { cacheDir: empty, baseUrl: `http://127.0.0.1:${port}/x`, fetch: globalThis.fetch }).catch((e: unknown) => e);
     expect(ModelLoadError.isInstance(offline)).toBe(true);
-    expect((offline as Error).message).toContain(`Could not download the weight file http://127.0.0.1:${port}/x/nasnet_small.h5`);
+    expect((offline as Error).message).toContain(
+      `Could not download the weight file 'http://127.0.0.1:${port}/x/nasnet_small.h5': the request failed (ECONNREFUSED).`,
+    );
     expect((offline as Error).message).toContain("{ weights: '/path/to/nasnet_small.h5' }");
     const missing = await fetchWeightFile({ ...spec(), fileName: 'other.h5', url: 'https://official.invalid/other.h5' }, { cacheDir, baseUrl: base }).catch(
       (e: unknown) => e,
     );
-    expect((missing as Error).message).toContain(`${base}/other.h5 failed with HTTP 404`);
+    expect((missing as Error).message).toContain(`'${base}/other.h5': HTTP 404`);
     expect(await readdir(empty)).toEqual([]);
     await rm(empty, { recursive: true });
   });

@@ -1,4 +1,5 @@
 import { importNodeBuiltin, ModelLoadError } from '@gradcam/core';
+import { boundedFetch, DEFAULT_MAX_MODEL_BYTES, deadlineIn, readRegularFile } from '@gradcam/io';
 import { hasHdf5Signature } from './keras-h5.js';
 
 /** A weight file to download once and keep: where it is, and how to check it. */
@@ -21,6 +22,19 @@ export interface WeightCacheOptions {
   readonly baseUrl?: string;
   /** The fetch to use; default globalThis.fetch. */
   readonly fetch?: typeof fetch;
+  /** Most bytes a weight file may have (cached or downloaded). Default 1 GiB. */
+  readonly maxBytes?: number;
+  /** Download: milliseconds without progress before giving up. Default 30 s. */
+  readonly timeoutMs?: number;
+  /** Download: milliseconds the whole download may take. Default 10 min. */
+  readonly deadlineMs?: number;
+  /** Download: most redirects followed. Default 5. */
+  readonly maxRedirects?: number;
+  /**
+   * Told what happened when a cached file was refused and set aside (`<file>.rejected`) before
+   * a new download; default console.warn.
+   */
+  readonly onNotice?: (message: string) => void;
 }
 
 /** The downloaded or cached bytes of a weight file. */
@@ -91,21 +105,34 @@ async function verify(spec: WeightFileSpec, bytes: Uint8Array): Promise<string |
 }
 
 async function download(spec: WeightFileSpec, url: string, options: WeightCacheOptions, cachedAt: string): Promise<Uint8Array> {
-  const doFetch = options.fetch ?? globalThis.fetch;
   const offlineHint =
     `Without network access, download it on another machine and pass the local file, e.g. ` +
     `loadModel(id, { weights: '/path/to/${spec.fileName}' }), or copy it to ${cachedAt}.`;
-  let response: Response;
   try {
-    response = await doFetch(url);
+    const { bytes } = await boundedFetch(url, {
+      error: ModelLoadError,
+      what: 'the weight file',
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES,
+      timeoutMs: options.timeoutMs,
+      deadline: deadlineIn(options.deadlineMs),
+      maxRedirects: options.maxRedirects,
+      fetch: options.fetch,
+    });
+    return bytes;
   } catch (error) {
-    throw new ModelLoadError(`Could not download the weight file ${url}: ${(error as Error).message}. ${offlineHint}`, { cause: error });
+    throw new ModelLoadError(`Could not download ${(error as Error).message.replace(/^Cannot read /, '')} ${offlineHint}`, { cause: error });
   }
-  if (!response.ok) throw new ModelLoadError(`Downloading the weight file ${url} failed with HTTP ${response.status}. ${offlineHint}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+}
+
+/** Checks bytes (verify, then `parse`); returns the parsed value, or the reason they were refused. */
+async function check<T>(spec: WeightFileSpec, bytes: Uint8Array, parse: (bytes: Uint8Array) => Promise<T>): Promise<{ value: T } | { problem: string }> {
   const problem = await verify(spec, bytes);
-  if (problem) throw new WeightsIntegrityError(`The weight file downloaded from ${url} was refused and not cached: ${problem}.`, url);
-  return bytes;
+  if (problem) return { problem };
+  try {
+    return { value: await parse(bytes) };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
 }
 
 /** The size of the cached weight file, or undefined when it is not cached (its content is checked when it is used). */
@@ -132,23 +159,59 @@ export async function isWeightFileCached(spec: WeightFileSpec, options: WeightCa
  * Returns a weight file's bytes: from the cache when there and intact, else downloaded once,
  * checked (HDF5 signature; Keras' published hash when there is one) and written to the cache under
  * a temporary name, then renamed, so no half file is ever cached. A download that fails the check
- * throws WeightsIntegrityError and leaves nothing behind; a cached file that fails it is replaced.
+ * throws WeightsIntegrityError and leaves nothing behind. A cached file that fails it is moved aside
+ * to `<file>.rejected` (with a notice that says why) and downloaded again. Files are read only when
+ * regular and within `maxBytes`; downloads have an idle timeout and a deadline.
  * Node caches in a folder (see defaultCacheDir); browsers in the Cache API ('gradcam-weights').
  */
 export async function fetchWeightFile(spec: WeightFileSpec, options: WeightCacheOptions = {}): Promise<WeightFile> {
+  return (await fetchParsedWeightFile(spec, options, async () => undefined)).file;
+}
+
+/**
+ * fetchWeightFile with one more check: `parse` (e.g. reading the HDF5 structure) must succeed on
+ * the bytes, or a cached file is set aside and downloaded again, and a download is refused.
+ * Returns the file and what `parse` gave.
+ */
+export async function fetchParsedWeightFile<T>(
+  spec: WeightFileSpec,
+  options: WeightCacheOptions,
+  parse: (bytes: Uint8Array, location: string) => Promise<T>,
+): Promise<{ file: WeightFile; value: T }> {
   const url = weightFileUrl(spec, options);
-  if (!isNode()) return fetchWithCacheApi(spec, url, options);
+  if (!isNode()) return fetchWithCacheApi(spec, url, options, parse);
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
   const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const dir = await nodeCacheDir(options);
   const path = join(dir, spec.fileName);
-  const cached = await fs.readFile(path).then(
-    (b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
-    () => undefined,
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  let setAside: string | undefined;
+  const exists = await fs.lstat(path).then(
+    () => true,
+    () => false,
   );
-  if (cached && (await verify(spec, cached)) === undefined) return { bytes: cached, location: path, fromCache: true };
-  if (cached) await fs.rm(path, { force: true });
-  const bytes = await download(spec, url, options, path);
+  if (exists) {
+    let cached: Uint8Array | undefined;
+    let problem: string;
+    try {
+      cached = await readRegularFile(path, { error: ModelLoadError, what: 'the cached weight file', maxBytes });
+      const checked = await check(spec, cached, (b) => parse(b, path));
+      if ('value' in checked) return { file: { bytes: cached, location: path, fromCache: true }, value: checked.value };
+      problem = `${checked.problem} (${cached.length} bytes)`;
+    } catch (error) {
+      problem = (error as Error).message.replace(/^Cannot read the cached weight file '[^']*': /, '').replace(/\.$/, '');
+    }
+    const rejected = `${path}.rejected`;
+    await fs.rm(rejected, { recursive: true, force: true });
+    await fs.rename(path, rejected);
+    setAside = `The cached weight file ${path} was refused — ${problem} — and moved to ${rejected}`;
+    (options.onNotice ?? console.warn)(`${setAside}; downloading ${url} again. Delete ${rejected} once the new file works (or restore it if it was intended).`);
+  }
+  const bytes = await download(spec, url, options, path).catch((error: unknown) => {
+    throw setAside ? new ModelLoadError(`${(error as Error).message} (${setAside}.)`, { cause: error }) : error;
+  });
+  const checked = await check(spec, bytes, (b) => parse(b, url));
+  if ('problem' in checked) throw new WeightsIntegrityError(`The weight file downloaded from ${url} was refused and not cached: ${checked.problem}.`, url);
   await fs.mkdir(dir, { recursive: true });
   const temporary = `${path}.${process.pid}.${Date.now()}.part`;
   try {
@@ -160,19 +223,30 @@ export async function fetchWeightFile(spec: WeightFileSpec, options: WeightCache
       cause: error,
     });
   }
-  return { bytes, location: path, fromCache: false };
+  return { file: { bytes, location: path, fromCache: false }, value: checked.value };
 }
 
 /** Browser path (not tested here: it needs a browser): the Cache API keyed by URL. */
-async function fetchWithCacheApi(spec: WeightFileSpec, url: string, options: WeightCacheOptions): Promise<WeightFile> {
+async function fetchWithCacheApi<T>(
+  spec: WeightFileSpec,
+  url: string,
+  options: WeightCacheOptions,
+  parse: (bytes: Uint8Array, location: string) => Promise<T>,
+): Promise<{ file: WeightFile; value: T }> {
   const cache = typeof caches === 'undefined' ? undefined : await caches.open('gradcam-weights');
   const hit = await cache?.match(url);
   if (hit) {
     const bytes = new Uint8Array(await hit.arrayBuffer());
-    if ((await verify(spec, bytes)) === undefined) return { bytes, location: url, fromCache: true };
+    const checked = await check(spec, bytes, (b) => parse(b, url));
+    if ('value' in checked) return { file: { bytes, location: url, fromCache: true }, value: checked.value };
+    (options.onNotice ?? console.warn)(
+      `The cached weight file for ${url} was refused — ${checked.problem} — and deleted from the browser cache; downloading it again.`,
+    );
     await cache?.delete(url);
   }
   const bytes = await download(spec, url, options, `the browser cache 'gradcam-weights'`);
+  const checked = await check(spec, bytes, (b) => parse(b, url));
+  if ('problem' in checked) throw new WeightsIntegrityError(`The weight file downloaded from ${url} was refused and not cached: ${checked.problem}.`, url);
   await cache?.put(url, new Response(bytes.slice().buffer));
-  return { bytes, location: url, fromCache: false };
+  return { file: { bytes, location: url, fromCache: false }, value: checked.value };
 }
