@@ -1,5 +1,4 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname, extname } from 'node:path';
+import { basename, extname } from 'node:path';
 import { InvalidInputError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
@@ -24,8 +23,12 @@ import {
 } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
 import type { CliIo } from './cli-io.js';
+import { InputError } from './input-error.js';
+import { expandInputs, readInput } from './inputs.js';
 import { type MontagePanel, montage } from './montage.js';
-import { addBackendOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
+import { addBackendOption, addTimeoutOption, alphaLimitOption, alphaLimitValue, checkTargetOptions, collect, integerOption } from './options.js';
+import { checkOutputFile, inputIds } from './output-plan.js';
+import { shown } from './terminal-text.js';
 
 /** Parsed options of `gradcam compare`. */
 export interface CompareCommandOptions {
@@ -40,6 +43,8 @@ export interface CompareCommandOptions {
   /** Output PNG; default `<image name>-compare.png` in the current directory. */
   readonly out?: string;
   readonly overwrite?: boolean;
+  /** Seconds without progress before a model URL or a weight download is given up. */
+  readonly timeout: number;
 }
 
 /** Explains `image` with one model; returns its overlay and caption. */
@@ -76,35 +81,32 @@ export async function runCompare(image: string, options: CompareCommandOptions, 
   const ids = options.model ?? [];
   if (ids.length < 2) throw new InvalidInputError(`compare needs at least two --model options (got ${ids.length}).`);
   const out = options.out ?? `${basename(image, extname(image))}-compare.png`;
-  if (
-    !options.overwrite &&
-    (await stat(out).then(
-      () => true,
-      () => false,
-    ))
-  )
-    throw new InvalidInputError(`${out} exists; pass --overwrite to replace it.`);
-  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
+  // The image is taken as given (no glob, no folder walk), but read like any input.
+  const { files } = await expandInputs([image], { recursive: false });
+  const input = files[0] ?? { path: image, display: image, subdir: '', name: basename(image) };
+  await checkOutputFile(out, 'the output', { inputs: inputIds(files), overwrite: options.overwrite });
+  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
   const models: LoadedModel[] = [];
-  for (const id of ids) models.push(await loadModel(id));
+  for (const id of ids) models.push(await loadModel(id, { timeoutMs: options.timeout * 1000 }));
+  for (const loaded of models) checkTargetOptions(loaded, options.target === undefined ? [] : [options.target]);
+
   let original: RgbaImage;
   try {
-    original = decodeImage(new Uint8Array(await readFile(image)), await nativeDecodeOptions());
+    original = decodeImage(await readInput(input), await nativeDecodeOptions());
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
-    io.stderr(`gradcam: ${image}: ${GradcamError.isInstance(error) ? error.message : e.code === 'ENOENT' ? 'no such file' : e.message}\n`);
+    const message = error instanceof InputError || GradcamError.isInstance(error) ? error.message : String(error);
+    io.stderr(`gradcam: ${shown(image)}: ${shown(message)}\n`);
     return 1;
   }
   const panels: MontagePanel[] = [];
   for (const loaded of models) {
     const panel = await panelFor(loaded, original, options);
-    io.stdout(`${loaded.id}: ${panel.caption.slice(1).join(' ')}\n`);
+    io.stdout(`${shown(loaded.id)}: ${shown(panel.caption.slice(1).join(' '))}\n`);
     panels.push(panel);
   }
-  await mkdir(dirname(out), { recursive: true });
   const writer = new AtomicWriter();
   await writer.write(out, encodePng(montage(panels, { filter: options.resample as ResamplingFilter })));
-  io.stdout(`gradcam: compared ${models.length} models on the '${backend}' backend → ${out}\n`);
+  io.stdout(`gradcam: compared ${models.length} models on the '${backend}' backend → ${shown(out)}\n`);
   return 0;
 }
 
@@ -122,6 +124,7 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
       new Option('--resample <filter>', 'filter that scales heatmaps to the image and panels to a common height').choices(resamplingFilters).default('lanczos'),
     );
   addBackendOption(command);
+  addTimeoutOption(command);
   return command
     .option('-o, --out <file>', 'output PNG (default: <image name>-compare.png)')
     .option('--overwrite', 'replace the output file if it exists')

@@ -1,13 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
 import { getCamMethod, InvalidInputError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import { type BackendName, decodeImage, evaluateExplanation, imgToArray, loadImg, loadModel, setBackend, type TargetEvaluation } from 'gradcam';
+import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
-import { expandInputs } from './inputs.js';
-import { addBackendOption, addModelOption, integerOption } from './options.js';
+import { expandInputs, readInput } from './inputs.js';
+import { addBackendOption, addModelOption, checkTargetOptions, integerOption } from './options.js';
+import { checkOutputFile, inputIds } from './output-plan.js';
 import { formatTable } from './table.js';
+import { shown } from './terminal-text.js';
 
 /** Parsed options of `gradcam evaluate`. */
 export interface EvaluateCommandOptions {
@@ -28,7 +30,10 @@ export interface EvaluateCommandOptions {
   readonly batchSize: number;
   readonly backend: string;
   readonly json?: string;
+  readonly overwrite?: boolean;
   readonly recursive?: boolean;
+  /** Seconds without progress before a model URL or a weight download is given up. */
+  readonly timeout: number;
 }
 
 /** One (image, target) pair of `gradcam evaluate --json`. */
@@ -133,10 +138,14 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
   const method = getCamMethod(options.method);
   if (options.counterfactual && !method.usesGradients) throw new InvalidInputError(`--counterfactual negates gradients, but --method ${method.id} uses none.`);
   const log = options.json === '-' ? io.stderr : io.stdout;
-  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
-  const loaded = await loadModel(options.model);
-  const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
-  for (const u of unmatched) io.stderr(`gradcam: ${u.input}: ${u.reason}\n`);
+  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
+  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
+  checkTargetOptions(loaded, options.target, options.top);
+  const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true });
+  if (options.json !== undefined && options.json !== '-')
+    await checkOutputFile(options.json, 'the JSON report', { inputs: inputIds(files), overwrite: options.overwrite });
+  for (const u of unmatched) io.stderr(`gradcam: ${shown(u.input)}: ${shown(u.reason)}\n`);
+  for (const s of skipped) io.stderr(`gradcam: skipped ${shown(s.input)}: ${shown(s.reason)}\n`);
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
   const targets = options.top !== undefined ? { top: options.top } : (options.target?.length ?? 0) > 0 ? options.target : undefined;
   const entries: EvaluationEntry[] = [];
@@ -144,7 +153,7 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
   let failed = unmatched.length;
   for (const file of files) {
     try {
-      const img = await loadImg(decodeImage(new Uint8Array(await readFile(file))), { targetSize: [height, width] });
+      const img = await loadImg(decodeImage(await readInput(file)), { targetSize: [height, width] });
       const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(img), 0)));
       try {
         const evaluation = await evaluateExplanation(loaded, doc, {
@@ -163,16 +172,16 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
           batchSize: options.batchSize,
         });
         layer = evaluation.explanation.layer;
-        for (const t of evaluation.targets) entries.push({ image: file, ...t });
+        for (const t of evaluation.targets) entries.push({ image: file.display, ...t });
         log(
-          `${file}: ${evaluation.targets.map((t) => `${t.label ?? t.target} deletion ${f3(t.deletion.auc)} (random ${f3(t.deletion.randomAuc)})`).join(', ')}\n`,
+          `${shown(file.display)}: ${evaluation.targets.map((t) => `${t.label ?? t.target} deletion ${f3(t.deletion.auc)} (random ${f3(t.deletion.randomAuc)})`).join(', ')}\n`,
         );
       } finally {
         doc.dispose();
       }
     } catch (error) {
       failed++;
-      io.stderr(`gradcam: ${file}: ${(error as Error)?.message ?? String(error)}\n`);
+      io.stderr(`gradcam: ${shown(file.display)}: ${shown((error as Error)?.message ?? String(error))}\n`);
     }
   }
   const report: EvaluationReport = {
@@ -190,7 +199,7 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
     // NaN (a metric that does not apply) becomes null in JSON.
     const text = `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
     if (options.json === '-') io.stdout(text);
-    else await writeFile(options.json, text);
+    else await new AtomicWriter().write(options.json, text);
   }
   return failed > 0 ? 1 : 0;
 }
@@ -219,6 +228,7 @@ export function evaluateCommand(io: CliIo, setExitCode: (code: number) => void):
   addBackendOption(command);
   return command
     .option('--json <file|->', "write the JSON report to a file, or '-' for stdout (the table then goes to stderr)")
+    .option('--overwrite', 'replace an existing --json file')
     .option('-r, --recursive', 'expand directories to the images in their subdirectories too')
     .addHelpText(
       'after',

@@ -1,5 +1,5 @@
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { getCamMethod, InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
@@ -30,9 +30,12 @@ import {
 import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHOD_IDS, CAM_METHODS, CLI_NORMALIZATIONS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
-import { expandInputs, outputStems } from './inputs.js';
-import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, collect, integerOption } from './options.js';
+import { InputError } from './input-error.js';
+import { expandInputs, type InputFile, readInput } from './inputs.js';
+import { addBackendOption, addModelOption, alphaLimitOption, alphaLimitValue, checkTargetOptions, collect, integerOption } from './options.js';
+import { type OutputPlan, planOutputs } from './output-plan.js';
 import { createProgress } from './progress.js';
+import { shown } from './terminal-text.js';
 
 /** Version of the JSON report format; bumped only on an incompatible change (fields are only ever added). */
 export const JSON_SCHEMA_VERSION = 1;
@@ -64,6 +67,8 @@ export interface ExplainCommandOptions {
   readonly json?: string;
   readonly overwrite?: boolean;
   readonly recursive?: boolean;
+  /** Seconds without progress before a model URL or a weight download is given up (--timeout). */
+  readonly timeout: number;
 }
 
 /** One explained target of an image in the JSON report. */
@@ -99,6 +104,13 @@ export interface FailureReport {
   readonly code: string | null;
 }
 
+/** An entry a directory walk or glob passed over, in the JSON report. */
+export interface SkippedReport {
+  readonly input: string;
+  /** Why: a symbolic link out of the folder, the same file as an earlier input, the output folder. */
+  readonly reason: string;
+}
+
 /** The JSON report of `gradcam explain --json`. */
 export interface ExplainReport {
   readonly schema: typeof JSON_SCHEMA_VERSION;
@@ -106,16 +118,8 @@ export interface ExplainReport {
   readonly images: ImageReport[];
   /** The inputs that failed, in input order (a later addition to schema 1; always present). */
   readonly failures: FailureReport[];
-}
-
-/** A per-input failure with a message meant for the user. */
-class InputError extends Error {
-  constructor(
-    message: string,
-    readonly code: string,
-  ) {
-    super(message);
-  }
+  /** What the walks passed over (a later addition to schema 1; always present). */
+  readonly skipped: SkippedReport[];
 }
 
 interface RunContext {
@@ -123,6 +127,7 @@ interface RunContext {
   readonly layers: readonly LayerInfo[];
   readonly options: ExplainCommandOptions;
   readonly writer: AtomicWriter;
+  readonly plan: OutputPlan;
   /** Output path → the input that wrote it in this run. */
   readonly written: Map<string, string>;
   /** tfjs-node's JPEG decoder when 'tensorflow' is active. */
@@ -134,21 +139,22 @@ function heatmapRows(t: Explanation['targets'][number]): number[][] {
   return Array.from({ length: height }, (_, y) => Array.from(data.subarray(y * width, (y + 1) * width)));
 }
 
-/** A layer name as a file-name part: graph node paths ('MobilenetV2/Conv_1/Relu6') lose their slashes. */
-function fileSafe(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]+/g, '_');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
+const exists = (path: string) =>
+  stat(path).then(
     () => true,
     () => false,
   );
+
+/** Writes one output (checked beforehand: not an input, not written before in this run) into its (mirrored) folder. */
+async function writeOutput(ctx: RunContext, file: InputFile, output: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(dirname(output), { recursive: true });
+  await ctx.writer.write(output, bytes);
+  ctx.written.set(output, file.display);
 }
 
-async function explainFile(file: string, stem: string, ctx: RunContext): Promise<ImageReport[]> {
+async function explainFile(file: InputFile, ctx: RunContext): Promise<ImageReport[]> {
   const { loaded, layers, options } = ctx;
-  const bytes = new Uint8Array(await readFile(file));
+  const bytes = await readInput(file);
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
   const original = decodeImage(bytes, ctx.decodeOptions);
   const resized = await loadImg(original, { targetSize: [height, width] }); // decoded once
@@ -185,15 +191,16 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
   // Name every output first, so that an input whose outputs cannot all be written writes none.
   const planned = explanations.flatMap((expl) =>
     expl.targets.map((t) => {
-      const name = layers.length > 1 ? `${stem}-${fileSafe(expl.layer)}-${t.target}` : `${stem}-${t.target}`;
       const guided = guidedMaps.get(expl)?.get(t.target);
-      return { expl, t, output: join(options.out, `${name}.png`), ...(guided ? { guided, guidedOutput: join(options.out, `${name}-guided.png`) } : {}) };
+      const output = ctx.plan.outputPath(file, expl.layer, t.target);
+      return { expl, t, output, ...(guided ? { guided, guidedOutput: ctx.plan.outputPath(file, expl.layer, t.target, true) } : {}) };
     }),
   );
   for (const output of planned.flatMap((p) => (p.guidedOutput ? [p.output, p.guidedOutput] : [p.output]))) {
     const earlier = ctx.written.get(output);
     if (earlier !== undefined) throw new InputError(`its output ${output} was already written for ${earlier} in this run; rename one of the inputs`, 'EEXIST');
     if (!options.overwrite && (await exists(output))) throw new InputError(`${output} exists; pass --overwrite to replace it`, 'EEXIST');
+    await ctx.plan.guard(output);
   }
   for (const { expl, t, output } of planned) {
     const drawing = {
@@ -204,8 +211,7 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
     };
     // A signed map (--no-relu with max normalisation) spans [-1, 1]: a diverging overlay.
     const overlay = options.relu || options.normalize === 'minmax' ? formatAsImage(expl, drawing) : formatSignedAsImage(expl, drawing);
-    await ctx.writer.write(output, encodePng(overlay));
-    ctx.written.set(output, file);
+    await writeOutput(ctx, file, output, encodePng(overlay));
   }
   for (const { guided, guidedOutput } of planned) {
     if (!guided || !guidedOutput) continue;
@@ -216,11 +222,10 @@ async function explainFile(file: string, stem: string, ctx: RunContext): Promise
       alphaLimit: alphaLimitValue(options.alphaLimit),
       resamplingFilter: options.resample as ResamplingFilter,
     });
-    await ctx.writer.write(guidedOutput, encodePng(overlay));
-    ctx.written.set(guidedOutput, file);
+    await writeOutput(ctx, file, guidedOutput, encodePng(overlay));
   }
   return explanations.map((expl) => ({
-    image: file,
+    image: file.display,
     model: loaded.id,
     layer: expl.layer,
     method: expl.method,
@@ -268,32 +273,41 @@ function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[
   return layers;
 }
 
-/** Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage errors throw. */
+/**
+ * Runs `gradcam explain`; resolves to the exit code (0 all ok, 1 some inputs failed). Usage
+ * errors throw — options, model, layers, targets, inputs that outputs would overwrite, an output
+ * or report path that cannot be written — all before any image is read.
+ */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
   if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
   const method = getCamMethod(options.method);
   if (options.counterfactual && !method.usesGradients) {
     throw new InvalidInputError(`--counterfactual negates gradients, but --method ${method.id} (${method.displayName}) uses none; choose a gradient method.`);
   }
-  if (options.json !== undefined && options.json !== '-' && !options.overwrite && (await exists(options.json))) {
-    throw new InvalidInputError(`the JSON report ${options.json} exists; pass --overwrite to replace it.`);
-  }
   // Informational lines go to stderr when stdout carries the JSON report.
   const log = options.json === '-' ? io.stderr : io.stdout;
-  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
-  const loaded = await loadModel(options.model);
+  const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
+  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
   const layers = resolveLayers(loaded, options.layer ?? []);
-  const { files, unmatched } = await expandInputs(inputs, { recursive: options.recursive === true });
+  const classes = checkTargetOptions(loaded, options.target, options.top);
+  const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true, exclude: [options.out] });
+  const plan = await planOutputs(files, {
+    out: options.out,
+    layers: layers.map((l) => l.name),
+    classes,
+    report: options.json === '-' ? undefined : options.json,
+    overwrite: options.overwrite,
+  });
   log(
-    `gradcam: explaining ${files.length} image(s) with ${loaded.id} at ${layers.map((l) => l.name).join(', ')} (${CAM_METHODS[options.method] ?? options.method}) on the '${backend}' backend\n`,
+    `gradcam: explaining ${files.length} image(s) with ${shown(loaded.id)} at ${layers.map((l) => shown(l.name)).join(', ')} (${CAM_METHODS[options.method] ?? options.method}) on the '${backend}' backend\n`,
   );
-  await mkdir(options.out, { recursive: true });
 
   const writer = new AtomicWriter();
-  const ctx: RunContext = { loaded, layers, options, writer, written: new Map(), decodeOptions: await nativeDecodeOptions() };
+  const ctx: RunContext = { loaded, layers, options, writer, plan, written: new Map(), decodeOptions: await nativeDecodeOptions() };
   const reports: ImageReport[] = [];
   const failures: FailureReport[] = unmatched.map(({ input, reason }) => ({ input, error: reason, code: 'ENOENT' }));
-  for (const f of failures) io.stderr(`gradcam: ${f.input}: ${f.error}\n`);
+  for (const f of failures) io.stderr(`gradcam: ${shown(f.input)}: ${shown(f.error)}\n`);
+  for (const s of skipped) io.stderr(`gradcam: skipped ${shown(s.input)}: ${shown(s.reason)}\n`);
   const progress = createProgress(files.length, io.progressStream);
   const onSignal = (signal: NodeJS.Signals) => {
     writer.removePendingSync();
@@ -303,22 +317,21 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const stems = outputStems(files);
     for (const file of files) {
-      progress.start(file);
+      progress.start(shown(file.display));
       try {
-        const entries = await explainFile(file, stems.get(file) ?? file, ctx);
+        const entries = await explainFile(file, ctx);
         reports.push(...entries);
         const top = entries[0].predictions
           .slice(0, 3)
           .map((p) => `${p.label} ${p.score.toFixed(3)}`)
           .join(', ');
         const outputs = entries.flatMap((e) => e.targets.flatMap((t) => (t.guidedOutput ? [t.output, t.guidedOutput] : [t.output])));
-        progress.line(log, `${file}: ${top} → ${outputs.join(', ')}\n`);
+        progress.line(log, `${shown(file.display)}: ${shown(top)} → ${outputs.map(shown).join(', ')}\n`);
       } catch (error) {
         const { message, code } = failureOf(error);
-        failures.push({ input: file, error: message, code });
-        progress.line(io.stderr, `gradcam: ${file}: ${message}\n`);
+        failures.push({ input: file.display, error: message, code });
+        progress.line(io.stderr, `gradcam: ${shown(file.display)}: ${shown(message)}\n`);
       }
       progress.done();
     }
@@ -328,14 +341,14 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
     process.off('SIGTERM', onSignal);
   }
   if (options.json !== undefined) {
-    const report: ExplainReport = { schema: JSON_SCHEMA_VERSION, images: reports, failures };
+    const report: ExplainReport = { schema: JSON_SCHEMA_VERSION, images: reports, failures, skipped };
     const text = `${JSON.stringify(report, null, 2)}\n`;
     if (options.json === '-') io.stdout(text);
     else await writer.write(options.json, text);
   }
   if (failures.length > 0) {
     const total = files.length + unmatched.length;
-    io.stderr(`gradcam: ${failures.length} of ${total} input(s) failed: ${failures.map((f) => f.input).join(', ')}\n`);
+    io.stderr(`gradcam: ${failures.length} of ${total} input(s) failed: ${failures.map((f) => shown(f.input)).join(', ')}\n`);
     return 1;
   }
   return 0;

@@ -4,12 +4,15 @@ import type { CliIo } from './cli-io.js';
 import { JSON_SCHEMA_VERSION } from './explain-command.js';
 import { addBackendOption, addModelOption } from './options.js';
 import { formatShape, formatTable } from './table.js';
+import { shown } from './terminal-text.js';
 
 /** Parsed options of `gradcam layers`. */
 export interface LayersCommandOptions {
   readonly model: string;
   readonly backend: string;
   readonly json?: boolean;
+  /** Seconds without progress before a model URL or a weight download is given up. */
+  readonly timeout: number;
 }
 
 /** One layer in `gradcam layers --json`. */
@@ -25,8 +28,8 @@ export interface LayerReport {
 
 /** Runs `gradcam layers`: the model's layers as a table (or JSON), the default Grad-CAM layer marked. */
 export async function runLayers(options: LayersCommandOptions, io: CliIo): Promise<void> {
-  await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${m}\n`) });
-  const loaded = await loadModel(options.model);
+  await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
+  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
   const { explainable } = loaded;
   const defaultName = explainable.defaultLayer().name;
   const layers: LayerReport[] = explainable.layers().map((l) => ({

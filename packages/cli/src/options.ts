@@ -1,5 +1,7 @@
+import { InvalidTargetError } from '@gradcam/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BUNDLED_MODEL_IDS } from 'gradcam';
+import { BUNDLED_MODEL_IDS, type LoadedModel } from 'gradcam';
+import { shown } from './terminal-text.js';
 
 /** Backends the CLI offers (webgl needs a browser). */
 export const CLI_BACKENDS: readonly string[] = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu']);
@@ -38,16 +40,54 @@ export function alphaLimitValue(option: number | 'none'): number | null {
   return option === 'none' ? null : option;
 }
 
-/** Adds `--model <id|path|url>` (one model) to a command that loads one. */
-export function addModelOption(command: Command): Command {
+/** Parser for a positive number option (seconds, …). */
+export function positiveNumberOption(flag: string) {
+  return (value: string) => {
+    const n = Number(value);
+    if (value.trim() === '' || !(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a positive number, got '${value}'.`);
+    return n;
+  };
+}
+
+/** Default of `--timeout`: seconds without progress before a model download is given up. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** Adds `--timeout <seconds>` for model and weight downloads to a command that loads models. */
+export function addTimeoutOption(command: Command): Command {
   return command.option(
+    '--timeout <seconds>',
+    'give up a model URL or weight download after this many seconds without progress',
+    positiveNumberOption('--timeout'),
+    DEFAULT_TIMEOUT_SECONDS,
+  );
+}
+
+/** Adds `--model <id|path|url>` (one model) and `--timeout` to a command that loads one. */
+export function addModelOption(command: Command): Command {
+  command.option(
     '-m, --model <id|path|url>',
     `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), a tfjs model.json path or an http(s) URL`,
     BUNDLED_MODEL_IDS[0],
   );
+  return addTimeoutOption(command);
 }
 
 /** Adds `--backend <name>`, checked against CLI_BACKENDS. */
 export function addBackendOption(command: Command): Command {
   return command.addOption(new Option('--backend <name>', 'tfjs backend; auto tries tensorflow, then wasm, then cpu').choices(CLI_BACKENDS).default('auto'));
+}
+
+/**
+ * Usage errors about `--target`/`--top`, before any image is read: ids must be classes of the
+ * model, `--top` at most their number. Returns the class ids an explanation may target (the
+ * explicit ones, else all).
+ */
+export function checkTargetOptions(loaded: LoadedModel, targets: readonly number[] = [], top?: number): readonly number[] {
+  const classes = loaded.labels.length;
+  for (const t of targets) {
+    if (t >= classes)
+      throw new InvalidTargetError(`--target ${t} is not a class of ${shown(loaded.id)}: valid ids are 0 … ${classes - 1} (${classes} classes).`);
+  }
+  if (top !== undefined && top > classes) throw new InvalidTargetError(`--top ${top} is more than the ${classes} classes of ${shown(loaded.id)}.`);
+  return targets.length > 0 ? targets : Array.from({ length: classes }, (_, i) => i);
 }
