@@ -6,7 +6,7 @@ import { IMAGENET_CLASS_INDEX } from './imagenet-classes.js';
 import { type KerasH5File, readKerasH5, setKerasWeights } from './keras-h5.js';
 import { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, type MobileNetV2Options, mobileNetV2Rows } from './mobilenet-v2.js';
 import { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
-import { cachedWeightFileSize, fetchParsedWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
+import { cachedWeightFileSize, cacheFileNameOf, fetchParsedWeightFile, type WeightCacheOptions, type WeightFileSpec } from './weights-cache.js';
 
 /** Where the weights of a builder come from, plus the download/cache options. */
 export interface WeightsOptions extends WeightCacheOptions {
@@ -50,8 +50,7 @@ async function kerasFile(weights: string, spec: () => WeightFileSpec, options: W
   };
   if (weights === 'imagenet') return parsed(spec(), options);
   if (/^https?:\/\//i.test(weights)) {
-    const fileName = decodeURIComponent(new URL(weights).pathname.split('/').pop() || 'weights.h5');
-    return { ...(await parsed({ fileName, url: weights }, { ...options, baseUrl: undefined })), source: weights };
+    return { ...(await parsed({ fileName: cacheFileNameOf(weights), url: weights }, { ...options, baseUrl: undefined })), source: weights };
   }
   const bytes = await readRegularFile(weights, { error: ModelLoadError, what: 'the weight file', maxBytes: options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES });
   return { file: await readKerasH5(bytes, weights), source: weights };

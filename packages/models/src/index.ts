@@ -46,6 +46,7 @@ export { stripSoftmax } from './strip-softmax.js';
 export { type DeltaForward, type ForwardPass, runTargetGradients, singleCapture } from './target-gradients.js';
 export {
   cachedWeightFileSize,
+  cacheFileNameOf,
   defaultCacheDir,
   fetchParsedWeightFile,
   fetchWeightFile,

@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildMobileNetV2,
+  cacheFileNameOf,
   defaultCacheDir,
   fetchParsedWeightFile,
   fetchWeightFile,
@@ -215,6 +216,23 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
     reference.dispose();
     await rm(dir, { recursive: true });
   }, 120_000);
+});
+
+describe('cache file names from URLs', () => {
+  it('never leave the cache folder: separators and dot names are made harmless', async () => {
+    expect(cacheFileNameOf('https://host/keras/NASNet-mobile.h5')).toBe('NASNet-mobile.h5');
+    expect(cacheFileNameOf('https://host/w/..%2F..%2Fetc%2Fcron.d%2Fevil')).toBe('.._.._etc_cron.d_evil');
+    expect(cacheFileNameOf('https://host/w/%2e%2e')).toBe('weights.h5');
+    expect(cacheFileNameOf('https://host/w/a%5Cb%00.h5')).toBe('a_b_.h5');
+    expect(cacheFileNameOf('https://host/')).toBe('weights.h5');
+    expect(cacheFileNameOf('https://host/w/%E0%A4%A.h5')).toBe('_E0_A4_A.h5'); // malformed escapes stay as they are
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    for (const fileName of ['../escape.h5', '..', 'a/b.h5', 'a\\b.h5', '']) {
+      const error = await fetchWeightFile({ fileName, url: 'https://official.invalid/x.h5' }, { cacheDir: dir }).catch((e: unknown) => e);
+      expect((error as Error).message, fileName).toMatch(/is not a plain file name/);
+    }
+    await rm(dir, { recursive: true });
+  });
 });
 
 describe('defaultCacheDir', () => {

@@ -74,6 +74,30 @@ async function nodeCacheDir(options: WeightCacheOptions): Promise<string> {
   return defaultCacheDir(process.env, process.platform, os.homedir());
 }
 
+/**
+ * A cache file name derived from a URL's last path segment: percent-decoded, with every character
+ * but `A-Z a-z 0-9 . _ -` made `_`, so a URL like `…/..%2F..%2Fetc%2Fx` cannot name a file outside
+ * the cache folder.
+ */
+export function cacheFileNameOf(url: string): string {
+  const last = new URL(url).pathname.split('/').pop() ?? '';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(last);
+  } catch {
+    decoded = last;
+  }
+  const safe = decoded.replace(/[^A-Za-z0-9._-]/g, '_');
+  return safe === '' || /^\.+$/.test(safe) ? 'weights.h5' : safe;
+}
+
+/** Throws unless `fileName` names a file directly in the cache folder (no separator, not '.' or '..'). */
+function checkFileName(fileName: string): void {
+  if (typeof fileName !== 'string' || fileName === '' || /[/\\\0]/.test(fileName) || /^\.+$/.test(fileName)) {
+    throw new ModelLoadError(`The weight file name '${fileName}' is not a plain file name; it must not contain '/', '\\' or be '.'/'..'.`);
+  }
+}
+
 /** The URL a spec is fetched from under the options (baseUrl replaces the folder part). */
 export function weightFileUrl(spec: WeightFileSpec, options: WeightCacheOptions = {}): string {
   if (!options.baseUrl) return spec.url;
@@ -140,6 +164,7 @@ export async function cachedWeightFileSize(spec: WeightFileSpec, options: Weight
   if (isNode()) {
     const { stat } = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
     const { join } = await importNodeBuiltin<typeof import('node:path')>('node:path');
+    checkFileName(spec.fileName);
     return stat(join(await nodeCacheDir(options), spec.fileName)).then(
       (s) => (s.isFile() && s.size > 0 ? s.size : undefined),
       () => undefined,
@@ -178,6 +203,7 @@ export async function fetchParsedWeightFile<T>(
   options: WeightCacheOptions,
   parse: (bytes: Uint8Array, location: string) => Promise<T>,
 ): Promise<{ file: WeightFile; value: T }> {
+  checkFileName(spec.fileName);
   const url = weightFileUrl(spec, options);
   if (!isNode()) return fetchWithCacheApi(spec, url, options, parse);
   const fs = await importNodeBuiltin<typeof import('node:fs/promises')>('node:fs/promises');
