@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,5 +32,14 @@ describe('AtomicWriter', () => {
     writer.removePendingSync(); // as the SIGINT handler does, while writeFile is in flight
     await writing.catch(() => undefined); // the rename of the removed file fails, or the write completed first
     expect((await readdir(dir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('removeStale removes the temporary files of processes that no longer run, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-atomic-'));
+    // A pid above the kernel's pid_max (2^22) runs nowhere; ours runs.
+    for (const name of ['a.png.tmp-99999999-0a1b2c3d', `b.png.tmp-${process.pid}-0a1b2c3d`, 'c.png', 'd.png.tmp-99999999-xyz'])
+      await writeFile(join(dir, name), 'x');
+    expect(await AtomicWriter.removeStale(dir)).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([`b.png.tmp-${process.pid}-0a1b2c3d`, 'c.png', 'd.png.tmp-99999999-xyz']);
   });
 });

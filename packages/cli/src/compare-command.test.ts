@@ -45,4 +45,27 @@ describe('gradcam compare (built binary, wasm backend)', () => {
     expect(stderr).toMatch(/bad\.png: /);
     expect(await readdir(dir)).toEqual(['bad.png']);
   }, 60_000);
+
+  it('--json and --jsonl report each model: target, label, score, heatmap; the same numbers both ways', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cli-compare-'));
+    const jsonl = join(dir, 'run.jsonl');
+    const args = ['compare', sample('chelsea.png'), '-m', 'nsfw_mobilenet_v2', '-m', 'nsfw_mobilenet_v2_mid', '--out', join(dir, 'm.png'), '--backend', 'wasm'];
+    const { code, stdout, stderr } = await runBin([...args, '--json', '-', '--jsonl', jsonl], dir);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ schema: 1, image: sample('chelsea.png'), backend: 'wasm', output: join(dir, 'm.png') });
+    expect(report.panels.map((p: { model: string; layer: string }) => [p.model, p.layer])).toEqual([
+      ['nsfw_mobilenet_v2', 'out_relu'],
+      ['nsfw_mobilenet_v2_mid', 'MobilenetV2/Conv_1/Relu6'],
+    ]);
+    expect(report.panels[0]).toMatchObject({ target: 2, label: 'Neutral' });
+    expect(report.panels[0].heatmap).toHaveLength(7);
+    expect(stderr).toMatch(/^nsfw_mobilenet_v2: Neutral/m); // the lines move to stderr when stdout has the JSON
+    const lines = (await readFile(jsonl, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['run', 'panel', 'panel', 'end']);
+    expect(lines.slice(1, 3).map(({ type: _t, ...panel }) => panel)).toEqual(report.panels);
+  }, 120_000);
 });

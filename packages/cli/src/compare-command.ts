@@ -23,11 +23,12 @@ import {
 } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
 import type { CliIo } from './cli-io.js';
-import { InputError } from './input-error.js';
-import { expandInputs, readInput } from './inputs.js';
+import { failureOf, readInput } from './decode-stage.js';
+import { expandInputs } from './inputs.js';
 import { type MontagePanel, montage } from './montage.js';
 import { addBackendOption, addTimeoutOption, alphaLimitOption, alphaLimitValue, checkTargetOptions, collect, integerOption } from './options.js';
 import { checkOutputFile, inputIds } from './output-plan.js';
+import { finiteOrNull, JSON_SCHEMA_VERSION, JsonlWriter } from './report.js';
 import { shown } from './terminal-text.js';
 
 /** Parsed options of `gradcam compare`. */
@@ -42,13 +43,39 @@ export interface CompareCommandOptions {
   readonly backend: string;
   /** Output PNG; default `<image name>-compare.png` in the current directory. */
   readonly out?: string;
+  /** The JSON report (one document: the image, the output and one entry per model), to a file or '-'. */
+  readonly json?: string;
+  /** The same as JSON lines, one per model as it is explained, to a file or '-'. */
+  readonly jsonl?: string;
   readonly overwrite?: boolean;
   /** Seconds without progress before a model URL or a weight download is given up. */
   readonly timeout: number;
 }
 
-/** Explains `image` with one model; returns its overlay and caption. */
-async function panelFor(loaded: LoadedModel, original: RgbaImage, options: CompareCommandOptions): Promise<MontagePanel> {
+/** One model's explanation in compare's JSON report. */
+export interface ComparePanelReport {
+  readonly model: string;
+  readonly layer: string;
+  readonly target: number;
+  readonly label: string | null;
+  readonly score: number;
+  readonly proba: number | null;
+  readonly heatmap: number[][];
+}
+
+/** `gradcam compare --json`. */
+export interface CompareReport {
+  readonly schema: typeof JSON_SCHEMA_VERSION;
+  readonly image: string;
+  readonly backend: string;
+  /** The montage PNG written. */
+  readonly output: string;
+  /** One entry per --model, in panel order. */
+  readonly panels: ComparePanelReport[];
+}
+
+/** Explains `image` with one model; returns its overlay, caption and report entry. */
+async function panelFor(loaded: LoadedModel, original: RgbaImage, options: CompareCommandOptions): Promise<MontagePanel & { report: ComparePanelReport }> {
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
   const resized = await loadImg(original, { targetSize: [height, width] });
   const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
@@ -66,7 +93,17 @@ async function panelFor(loaded: LoadedModel, original: RgbaImage, options: Compa
       resamplingFilter: options.resample as ResamplingFilter,
     });
     const score = options.logits ? `logit ${t.score.toFixed(2)}, p ${(t.proba ?? Number.NaN).toFixed(3)}` : t.score.toFixed(3);
-    return { image, caption: [loaded.id, `${t.label ?? `class ${t.target}`} ${score}`, `at ${expl.layer}`] };
+    const { width, height, data } = t.heatmap;
+    const report = {
+      model: loaded.id,
+      layer: expl.layer,
+      target: t.target,
+      label: t.label ?? null,
+      score: t.score,
+      proba: t.proba ?? null,
+      heatmap: Array.from({ length: height }, (_, y) => Array.from(data.subarray(y * width, (y + 1) * width))),
+    };
+    return { image, caption: [loaded.id, `${t.label ?? `class ${t.target}`} ${score}`, `at ${expl.layer}`], report };
   } finally {
     doc.dispose();
   }
@@ -80,33 +117,56 @@ async function panelFor(loaded: LoadedModel, original: RgbaImage, options: Compa
 export async function runCompare(image: string, options: CompareCommandOptions, io: CliIo): Promise<number> {
   const ids = options.model ?? [];
   if (ids.length < 2) throw new InvalidInputError(`compare needs at least two --model options (got ${ids.length}).`);
+  if (options.json === '-' && options.jsonl === '-') throw new InvalidInputError('--json - and --jsonl - both want stdout; write one of them to a file.');
+  const started = performance.now();
+  const log = options.json === '-' || options.jsonl === '-' ? io.stderr : io.stdout;
   const out = options.out ?? `${basename(image, extname(image))}-compare.png`;
   // The image is taken as given (no glob, no folder walk), but read like any input.
   const { files } = await expandInputs([image], { recursive: false });
   const input = files[0] ?? { path: image, display: image, subdir: '', name: basename(image) };
-  await checkOutputFile(out, 'the output', { inputs: inputIds(files), overwrite: options.overwrite });
+  const inputs = inputIds(files);
+  for (const [path, what] of [
+    [out, 'the output'],
+    [options.json, 'the JSON report'],
+    [options.jsonl, 'the JSON lines report'],
+  ] as const) {
+    if (path !== undefined && path !== '-') await checkOutputFile(path, what, { inputs, overwrite: options.overwrite });
+  }
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
   const models: LoadedModel[] = [];
   for (const id of ids) models.push(await loadModel(id, { timeoutMs: options.timeout * 1000 }));
   for (const loaded of models) checkTargetOptions(loaded, options.target === undefined ? [] : [options.target]);
 
+  const lines = options.jsonl === undefined ? undefined : await JsonlWriter.open(options.jsonl, io);
+  await lines?.write([{ type: 'run', schema: JSON_SCHEMA_VERSION, command: 'compare', started: new Date().toISOString(), image: input.display, backend }]);
   let original: RgbaImage;
   try {
     original = decodeImage(await readInput(input), await nativeDecodeOptions());
   } catch (error) {
-    const message = error instanceof InputError || GradcamError.isInstance(error) ? error.message : String(error);
+    const { message, code } = failureOf(error);
+    await lines?.write([{ type: 'failure', input: input.display, error: message, code }]);
+    await lines?.close();
     io.stderr(`gradcam: ${shown(image)}: ${shown(message)}\n`);
     return 1;
   }
-  const panels: MontagePanel[] = [];
+  const panels: (MontagePanel & { report: ComparePanelReport })[] = [];
   for (const loaded of models) {
     const panel = await panelFor(loaded, original, options);
-    io.stdout(`${shown(loaded.id)}: ${shown(panel.caption.slice(1).join(' '))}\n`);
+    log(`${shown(loaded.id)}: ${shown(panel.caption.slice(1).join(' '))}\n`);
+    await lines?.write([{ type: 'panel', ...panel.report }]);
     panels.push(panel);
   }
   const writer = new AtomicWriter();
   await writer.write(out, encodePng(montage(panels, { filter: options.resample as ResamplingFilter })));
-  io.stdout(`gradcam: compared ${models.length} models on the '${backend}' backend → ${shown(out)}\n`);
+  await lines?.write([{ type: 'end', seconds: (performance.now() - started) / 1000, output: out }]);
+  await lines?.close();
+  if (options.json !== undefined) {
+    const report: CompareReport = { schema: JSON_SCHEMA_VERSION, image: input.display, backend, output: out, panels: panels.map((p) => p.report) };
+    const text = `${JSON.stringify(report, finiteOrNull, 2)}\n`;
+    if (options.json === '-') io.stdout(text);
+    else await writer.write(options.json, text);
+  }
+  log(`gradcam: compared ${models.length} models on the '${backend}' backend → ${shown(out)}\n`);
   return 0;
 }
 
@@ -127,7 +187,9 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
   addTimeoutOption(command);
   return command
     .option('-o, --out <file>', 'output PNG (default: <image name>-compare.png)')
-    .option('--overwrite', 'replace the output file if it exists')
+    .option('--json <file|->', "write a JSON report (the image, the output, one entry per model) to a file, or '-' for stdout")
+    .option('--jsonl <file|->', "stream it as JSON lines, one per model as it is explained, to a file or '-'")
+    .option('--overwrite', 'replace the output file (and --json/--jsonl files) if it exists')
     .addHelpText(
       'after',
       [

@@ -46,6 +46,17 @@ describe('gradcam evaluate', () => {
     expect(report.entries).toHaveLength(1);
     expect(report.entries[0].randomization.blocks).toEqual(['dense_3']);
     expect(report.summary.pairs).toBe(1);
+    // --jsonl: a line per (image, target) as each image is done, with the same numbers.
+    const streamed = await runBin([...args.slice(0, -2), '--jsonl', '-', sample('missing.png')]);
+    expect(streamed.code).toBe(1);
+    const lines = streamed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.type)).toEqual(['run', 'entry', 'failure', 'end']);
+    expect(lines[1]).toMatchObject({ image: sample('coffee.png'), layer: 'out_relu', target: report.entries[0].target, deletion: report.entries[0].deletion });
+    expect(lines[2]).toMatchObject({ input: sample('missing.png'), error: 'no such file', code: 'ENOENT' });
+    expect(lines[3].summary.pairs).toBe(1);
     const bad = await runBin(['evaluate', sample('coffee.png'), '--method', 'eigencam', '--counterfactual']);
     expect(bad.code).toBe(2);
   }, 120_000);

@@ -5,9 +5,11 @@ import { type BackendName, decodeImage, evaluateExplanation, imgToArray, loadImg
 import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
-import { expandInputs, readInput } from './inputs.js';
+import { failureOf, readInput } from './decode-stage.js';
+import { expandInputs } from './inputs.js';
 import { addBackendOption, addModelOption, checkTargetOptions, integerOption } from './options.js';
 import { checkOutputFile, inputIds } from './output-plan.js';
+import { finiteOrNull, JSON_SCHEMA_VERSION, JsonlWriter } from './report.js';
 import { formatTable } from './table.js';
 import { shown } from './terminal-text.js';
 
@@ -30,6 +32,8 @@ export interface EvaluateCommandOptions {
   readonly batchSize: number;
   readonly backend: string;
   readonly json?: string;
+  /** Stream one JSON line per (image, target) as each image is done, to a file or '-'. */
+  readonly jsonl?: string;
   readonly overwrite?: boolean;
   readonly recursive?: boolean;
   /** Seconds without progress before a model URL or a weight download is given up. */
@@ -137,13 +141,25 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
   if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
   const method = getCamMethod(options.method);
   if (options.counterfactual && !method.usesGradients) throw new InvalidInputError(`--counterfactual negates gradients, but --method ${method.id} uses none.`);
-  const log = options.json === '-' ? io.stderr : io.stdout;
+  if (options.json === '-' && options.jsonl === '-') throw new InvalidInputError('--json - and --jsonl - both want stdout; write one of them to a file.');
+  const started = performance.now();
+  const log = options.json === '-' || options.jsonl === '-' ? io.stderr : io.stdout;
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
   const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
   checkTargetOptions(loaded, options.target, options.top);
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true });
-  if (options.json !== undefined && options.json !== '-')
-    await checkOutputFile(options.json, 'the JSON report', { inputs: inputIds(files), overwrite: options.overwrite });
+  for (const [path, what] of [
+    [options.json, 'the JSON report'],
+    [options.jsonl, 'the JSON lines report'],
+  ] as const) {
+    if (path !== undefined && path !== '-') await checkOutputFile(path, what, { inputs: inputIds(files), overwrite: options.overwrite });
+  }
+  const lines = options.jsonl === undefined ? undefined : await JsonlWriter.open(options.jsonl, io);
+  await lines?.write([
+    { type: 'run', schema: JSON_SCHEMA_VERSION, command: 'evaluate', started: new Date().toISOString(), model: loaded.id, method: method.displayName, backend },
+    ...unmatched.map((u) => ({ type: 'failure', input: u.input, error: u.reason, code: 'ENOENT' })),
+    ...skipped.map((s) => ({ type: 'skipped', ...s })),
+  ]);
   for (const u of unmatched) io.stderr(`gradcam: ${shown(u.input)}: ${shown(u.reason)}\n`);
   for (const s of skipped) io.stderr(`gradcam: skipped ${shown(s.input)}: ${shown(s.reason)}\n`);
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
@@ -172,7 +188,9 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
           batchSize: options.batchSize,
         });
         layer = evaluation.explanation.layer;
-        for (const t of evaluation.targets) entries.push({ image: file.display, ...t });
+        const own = evaluation.targets.map((t) => ({ image: file.display, ...t }));
+        entries.push(...own);
+        await lines?.write(own.map((e) => ({ type: 'entry', layer: evaluation.explanation.layer, ...e })));
         log(
           `${shown(file.display)}: ${evaluation.targets.map((t) => `${t.label ?? t.target} deletion ${f3(t.deletion.auc)} (random ${f3(t.deletion.randomAuc)})`).join(', ')}\n`,
         );
@@ -181,7 +199,9 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
       }
     } catch (error) {
       failed++;
-      io.stderr(`gradcam: ${shown(file.display)}: ${shown((error as Error)?.message ?? String(error))}\n`);
+      const { message, code } = failureOf(error);
+      await lines?.write([{ type: 'failure', input: file.display, error: message, code }]);
+      io.stderr(`gradcam: ${shown(file.display)}: ${shown(message)}\n`);
     }
   }
   const report: EvaluationReport = {
@@ -195,9 +215,11 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
     summary: summarize(entries),
   };
   log(formatEvaluation(report));
+  await lines?.write([{ type: 'end', seconds: (performance.now() - started) / 1000, summary: report.summary }]);
+  await lines?.close();
   if (options.json !== undefined) {
     // NaN (a metric that does not apply) becomes null in JSON.
-    const text = `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+    const text = `${JSON.stringify(report, finiteOrNull, 2)}\n`;
     if (options.json === '-') io.stdout(text);
     else await new AtomicWriter().write(options.json, text);
   }
@@ -228,7 +250,8 @@ export function evaluateCommand(io: CliIo, setExitCode: (code: number) => void):
   addBackendOption(command);
   return command
     .option('--json <file|->', "write the JSON report to a file, or '-' for stdout (the table then goes to stderr)")
-    .option('--overwrite', 'replace an existing --json file')
+    .option('--jsonl <file|->', "stream one JSON line per image and target as each image is done, to a file or '-'")
+    .option('--overwrite', 'replace an existing --json or --jsonl file')
     .option('-r, --recursive', 'expand directories to the images in their subdirectories too')
     .addHelpText(
       'after',

@@ -1,10 +1,8 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, relative, resolve, sep } from 'node:path';
-import { DecodeError } from '@gradcam/core';
-import { DEFAULT_MAX_IMAGE_BYTES, isInside, readRegularFile } from '@gradcam/io';
+import { isInside } from '@gradcam/io';
 import picomatch from 'picomatch';
-import { InputError } from './input-error.js';
 import { decodeName } from './terminal-text.js';
 
 /** File extensions a directory or a glob expands to (case-insensitive). */
@@ -218,22 +216,4 @@ export function outputStems(files: readonly InputFile[]): { stems: Map<InputFile
     else owner.set(k, file);
   }
   return { stems, conflicts };
-}
-
-/**
- * An input's bytes: a regular file of at most `maxBytes` (a FIFO or a device is refused at once,
- * not waited on). Failures say the rule, without repeating the name; errors of the file system
- * keep their Node code for the report ('ENOENT' → "no such file").
- */
-export async function readInput(file: InputFile, maxBytes: number = DEFAULT_MAX_IMAGE_BYTES): Promise<Uint8Array> {
-  try {
-    return await readRegularFile(file.path, { error: DecodeError, what: 'the image file', name: file.display, maxBytes });
-  } catch (error) {
-    const cause = (error as { cause?: NodeJS.ErrnoException }).cause;
-    const known: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'is a directory', EACCES: 'permission denied', EPERM: 'permission denied' };
-    if (cause?.code !== undefined && known[cause.code] !== undefined) throw new InputError(known[cause.code], cause.code);
-    const prefix = `Cannot read the image file '${file.display}': `;
-    const message = (error as Error).message;
-    throw new InputError(message.startsWith(prefix) ? message.slice(prefix.length).replace(/\.$/, '') : message, 'DECODE');
-  }
 }

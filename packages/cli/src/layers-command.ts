@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { type BackendName, loadModel, setBackend } from 'gradcam';
 import type { CliIo } from './cli-io.js';
-import { JSON_SCHEMA_VERSION } from './explain-command.js';
 import { addBackendOption, addModelOption } from './options.js';
+import { JSON_SCHEMA_VERSION } from './report.js';
 import { formatShape, formatTable } from './table.js';
 import { shown } from './terminal-text.js';
 

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { listModels } from 'gradcam';
 import type { CliIo } from './cli-io.js';
-import { JSON_SCHEMA_VERSION } from './explain-command.js';
+import { JSON_SCHEMA_VERSION } from './report.js';
 import { formatTable } from './table.js';
 
 /** Parsed options of `gradcam models`. */

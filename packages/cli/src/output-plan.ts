@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidInputError } from '@gradcam/core';
 import { InputError } from './input-error.js';
@@ -60,6 +60,8 @@ export interface OutputPlan {
   outputPath(file: InputFile, layer: string, target: number, guided?: boolean): string;
   /** Throws InputError when `path` is (or links to) one of the inputs: inputs are never overwritten, whatever the flags. */
   guard(path: string): Promise<void>;
+  /** The class ids whose overlay of `file` at `layer` is in the output folder now (`guided`: its -guided PNG). */
+  existingTargets(file: InputFile, layer: string, guided?: boolean): Promise<number[]>;
 }
 
 /** Options of planOutputs. */
@@ -124,10 +126,34 @@ export async function planOutputs(files: readonly InputFile[], options: PlanOpti
     await checkOutputFile(options.report, 'the JSON report', { inputs: ids, overwrite: options.overwrite });
   }
   await prepareFolder(options.out, 'the output folder');
+  const listings = new Map<string, Promise<Set<string>>>();
+  const listing = (folder: string) => {
+    let names = listings.get(folder);
+    if (!names) {
+      names = readdir(folder).then(
+        (entries) => new Set(entries),
+        () => new Set<string>(),
+      );
+      listings.set(folder, names);
+    }
+    return names;
+  };
   return {
     outputPath(file, layer, target, guided = false) {
       const name = `${stems.get(file)}${several ? `-${fileSafe(layer)}` : ''}-${target}${guided ? '-guided' : ''}.png`;
       return join(options.out, file.subdir, name);
+    },
+    async existingTargets(file, layer, guided = false) {
+      const names = await listing(join(options.out, file.subdir));
+      const prefix = `${stems.get(file)}${several ? `-${fileSafe(layer)}` : ''}-`;
+      const suffix = guided ? '-guided.png' : '.png';
+      const found: number[] = [];
+      for (const name of names) {
+        if (!name.startsWith(prefix) || !name.endsWith(suffix)) continue;
+        const id = name.slice(prefix.length, name.length - suffix.length);
+        if (/^\d+$/.test(id) && allowed.has(Number(id))) found.push(Number(id));
+      }
+      return found.sort((a, b) => a - b);
     },
     async guard(path) {
       const info = await stat(path).catch(() => undefined);

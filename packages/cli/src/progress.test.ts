@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createProgress, type ProgressStream } from './progress.js';
+import { createProgress, formatDuration, type ProgressStream } from './progress.js';
 
 function fakeStream(isTTY: boolean): { stream: ProgressStream; text: () => string } {
   let text = '';
@@ -47,5 +47,59 @@ describe('createProgress', () => {
       expect(text()).toBe('');
       expect(lines).toEqual(['a.png: done\n']);
     }
+  });
+
+  it('off a terminal, a plain progress line at most every interval, with images/s and the time left', () => {
+    const { stream, text } = fakeStream(false);
+    let clock = 0;
+    const progress = createProgress(100, stream, { intervalMs: 5000, now: () => clock });
+    for (let i = 0; i < 60; i++) {
+      clock += 250; // 4 images/s
+      progress.done();
+    }
+    progress.stop();
+    // 15 s of work: lines at 5 s, 10 s and 15 s (20, 40 and 60 images done).
+    expect(text()).toBe(
+      [
+        'gradcam: 20/100 images, 4.0 images/s, about 20 s left',
+        'gradcam: 40/100 images, 4.0 images/s, about 15 s left',
+        'gradcam: 60/100 images, 4.0 images/s, about 10 s left',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--quiet: no bar and no progress lines, on a terminal or not', () => {
+    for (const isTTY of [true, false]) {
+      const { stream, text } = fakeStream(isTTY);
+      let clock = 0;
+      const progress = createProgress(50, stream, { quiet: true, intervalMs: 1, now: () => clock });
+      for (let i = 0; i < 50; i++) {
+        clock += 100;
+        progress.done();
+      }
+      progress.stop();
+      expect(text()).toBe('');
+    }
+  });
+
+  it('the bar shows images/s and the time left', () => {
+    const { stream, text } = fakeStream(true);
+    let clock = 0;
+    const progress = createProgress(10, stream, { now: () => clock });
+    clock = 2000;
+    progress.done();
+    progress.done();
+    progress.stop();
+    expect(text()).toMatch(/2\/10 1\.0 images\/s, 8 s left/);
+  });
+
+  it('formatDuration', () => {
+    expect([formatDuration(42), formatDuration(600), formatDuration(7500), formatDuration(Number.POSITIVE_INFINITY)]).toEqual([
+      '42 s',
+      '10 min',
+      '2 h 5 min',
+      '—',
+    ]);
   });
 });
