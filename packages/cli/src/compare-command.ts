@@ -10,7 +10,6 @@ import {
   encodePng,
   explainPrediction,
   formatAsImage,
-  GradcamError,
   imgToArray,
   type LoadedModel,
   loadImg,
