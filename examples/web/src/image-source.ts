@@ -24,7 +24,7 @@ export async function decodeImageBlob(blob: Blob, name: string, limits: ImageLim
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   } catch (error) {
     throw new DecodeError(
-      `${name} (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image this browser can decode: ${(error as Error).message}. ` +
+      `${name} (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image this browser can decode: ${(error as Error).message.replace(/\.$/, '')}. ` +
         'Choose a PNG, JPEG, WebP, GIF, BMP or AVIF file.',
       { cause: error },
     );

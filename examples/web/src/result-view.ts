@@ -41,6 +41,8 @@ export class ResultView {
   private readonly progressText = element<HTMLSpanElement>('progress-text');
   private readonly progressElapsed = element<HTMLSpanElement>('progress-elapsed');
   private readonly error = element<HTMLDivElement>('error');
+  private readonly overlayFigure = element<HTMLElement>('overlay-figure');
+  private readonly side = element<HTMLDivElement>('side');
   private readonly overlay = element<HTMLCanvasElement>('overlay');
   private readonly overlayCaption = element<HTMLElement>('overlay-caption');
   private readonly legend = element<HTMLDivElement>('legend');
@@ -102,6 +104,7 @@ export class ResultView {
   /** Shows a new image, not explained yet: the previous result (classes, heatmap, captions) is cleared. */
   showImage(image: RgbaImage, name: string): void {
     this.clear();
+    this.overlayFigure.hidden = false;
     drawRgba(this.overlay, image);
     displaySize(this.overlay, image.width, image.height);
     this.overlay.dataset.image = name;
@@ -113,6 +116,8 @@ export class ResultView {
   showResult(result: RenderResult, imageName: string, backend: string, onPick: (index: number) => void): void {
     this.idle();
     this.error.hidden = true;
+    this.overlayFigure.hidden = false;
+    this.side.hidden = false;
     drawRgba(this.overlay, result.overlay);
     displaySize(this.overlay, result.overlay.width, result.overlay.height);
     Object.assign(this.overlay.dataset, {
@@ -150,8 +155,10 @@ export class ResultView {
     this.setStatus('done', text);
   }
 
-  /** Empties the result: overlay, legend, classes, heatmap and captions. */
+  /** Empties the result: overlay, legend, classes, heatmap and captions, and hides their empty frames. */
   clear(): void {
+    this.overlayFigure.hidden = true;
+    this.side.hidden = true;
     blank(this.overlay);
     blank(this.heatmap);
     this.overlayCaption.textContent = '';
