@@ -27,11 +27,17 @@ export default defineConfig({
   // Relative asset URLs: the built app works from any folder of any static server.
   base: './',
   plugins: [browserStubs()],
+  // The explain worker (src/explain-worker.ts) imports the models lazily: ES-module workers can
+  // split code; classic ones cannot. Its imports need the same stubs as the page.
+  worker: { format: 'es', plugins: () => [browserStubs()] },
   optimizeDeps: { exclude: Object.keys(BROWSER_STUBS) },
   build: {
     target: 'es2022',
     // The bundled models' weights are JavaScript modules (base64): large chunks are expected.
     chunkSizeWarningLimit: 45_000,
     reportCompressedSize: false,
+    // The page's main thread uses @gradcam/format's colormaps only; its PNG/JPEG codecs (CommonJS
+    // pngjs and jpeg-js, side-effect free but not marked so) would otherwise stay in the bundle.
+    rollupOptions: { treeshake: { moduleSideEffects: (id) => !/[\\/]node_modules[\\/].*(pngjs|jpeg-js)[\\/]/.test(id) } },
   },
 });

@@ -1,3 +1,3 @@
 import { packageConfig } from '../../tsup.config.base';
 
-export default packageConfig(['src/index.ts', 'src/testing.ts']);
+export default packageConfig(['src/index.ts', 'src/canvas.ts', 'src/testing.ts']);

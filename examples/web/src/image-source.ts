@@ -1,37 +1,55 @@
-import { rgbaFromImageData } from '@gradcam/backend-webgl';
-import type { RgbaImage } from 'gradcam';
+import { rgbaFromImageData } from '@gradcam/backend-webgl/canvas';
+import type { RgbaImage } from '@gradcam/core';
+import { DecodeError } from '@gradcam/core/errors';
+import { fitImageSize, IMAGE_LIMITS, type ImageLimits } from './image-fit';
 
-/** Longest side of the image the page explains and overlays; larger images are scaled down. */
-export const MAX_IMAGE_SIDE = 640;
+/** An image as the page explains it, with the size of the file it came from. */
+export interface DecodedImage {
+  readonly image: RgbaImage;
+  readonly sourceWidth: number;
+  readonly sourceHeight: number;
+}
 
 /**
  * Decodes an image file with the browser (any format it reads, EXIF orientation applied) into
- * an RgbaImage, scaled down to at most `maxSide` pixels on its longest side.
+ * an RgbaImage within `limits`. Decoding and scaling run in createImageBitmap, off the main
+ * thread; only the final ≤ 640 px image is read back.
+ * @throws DecodeError for a file the browser cannot decode; InvalidInputError for an image
+ * outside the limits.
  */
-export async function decodeImageBlob(blob: Blob, maxSide = MAX_IMAGE_SIDE): Promise<RgbaImage> {
+export async function decodeImageBlob(blob: Blob, name: string, limits: ImageLimits = IMAGE_LIMITS): Promise<DecodedImage> {
+  if (blob.size === 0) throw new DecodeError(`${name} is empty (0 bytes).`);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   } catch (error) {
-    throw new Error(`Cannot decode this file as an image (${blob.type || 'unknown type'}): ${(error as Error).message}`, { cause: error });
+    throw new DecodeError(
+      `${name} (${blob.type || 'unknown type'}, ${blob.size} bytes) is not an image this browser can decode: ${(error as Error).message.replace(/\.$/, '')}. ` +
+        'Choose a PNG, JPEG, WebP, GIF, BMP or AVIF file.',
+      { cause: error },
+    );
   }
-  const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-  const width = Math.max(1, Math.round(bitmap.width * scale));
-  const height = Math.max(1, Math.round(bitmap.height * scale));
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  if (!context) throw new Error('This browser gives no 2d canvas context.');
-  context.imageSmoothingQuality = 'high';
-  context.drawImage(bitmap, 0, 0, width, height);
-  bitmap.close();
-  return rgbaFromImageData(context.getImageData(0, 0, width, height));
+  const { width: sourceWidth, height: sourceHeight } = bitmap;
+  try {
+    const { width, height, scale } = fitImageSize(sourceWidth, sourceHeight, limits);
+    if (scale < 1) {
+      const scaled = await createImageBitmap(bitmap, { resizeWidth: width, resizeHeight: height, resizeQuality: 'high' });
+      bitmap.close();
+      bitmap = scaled;
+    }
+    const canvas = new OffscreenCanvas(width, height);
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    if (!context) throw new DecodeError('This browser gives no 2d canvas context to read the image with.');
+    context.drawImage(bitmap, 0, 0);
+    return { image: rgbaFromImageData(context.getImageData(0, 0, width, height)), sourceWidth, sourceHeight };
+  } finally {
+    bitmap.close();
+  }
 }
 
 /** Fetches an image from the app's own assets and decodes it. */
-export async function fetchImage(url: string, maxSide = MAX_IMAGE_SIDE): Promise<RgbaImage> {
+export async function fetchImage(url: string, name: string, limits: ImageLimits = IMAGE_LIMITS): Promise<DecodedImage> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`Cannot load the sample image ${url}: HTTP ${response.status}.`);
-  return decodeImageBlob(await response.blob(), maxSide);
+  if (!response.ok) throw new DecodeError(`Cannot load the sample image ${name}: HTTP ${response.status}.`);
+  return decodeImageBlob(await response.blob(), name, limits);
 }

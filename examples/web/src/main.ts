@@ -1,204 +1,182 @@
-import { drawRgba } from '@gradcam/backend-webgl';
-import * as tf from '@tensorflow/tfjs-core';
-import { BUNDLED_MODEL_IDS, bundledModelInfo, type Colormap, colormapNames, formatAsImage, type LoadedModel, type Prediction, type RgbaImage } from 'gradcam';
+import { type Colormap, colormapNames } from '@gradcam/format';
 import sampleUrl from '../../images/chelsea.png?url';
-import { requestedBackend, startBackend } from './backend';
-import { cellScale, rawHeatmapImage } from './heatmap-view';
-import { decodeImageBlob, fetchImage } from './image-source';
-import { ExplainSession, spatialLayers } from './session';
-
-function element<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (!found) throw new Error(`The page has no #${id}.`);
-  return found as T;
-}
+import { backendFromQuery } from './backend-plan';
+import { wireCustomModelForm } from './custom-model-form';
+import { element, fillSelect } from './dom';
+import { ExplainClient } from './explain-client';
+import { type DecodedImage, decodeImageBlob, fetchImage } from './image-source';
+import { ResultView } from './result-view';
+import { megabytes, middleEllipsis, shortTitle } from './text';
+import type { CatalogEntry, ModelSummary, RenderResult } from './worker-protocol';
 
 const ui = {
-  status: element<HTMLParagraphElement>('status'),
-  backend: element<HTMLElement>('backend'),
   drop: element<HTMLLabelElement>('drop'),
   imageInput: element<HTMLInputElement>('image-input'),
+  imageName: element<HTMLParagraphElement>('image-name'),
   model: element<HTMLSelectElement>('model'),
+  modelHint: element<HTMLParagraphElement>('model-hint'),
   layer: element<HTMLSelectElement>('layer'),
+  layerHint: element<HTMLParagraphElement>('layer-hint'),
   colormap: element<HTMLSelectElement>('colormap'),
   alpha: element<HTMLInputElement>('alpha'),
   alphaValue: element<HTMLOutputElement>('alpha-value'),
-  classes: element<HTMLOListElement>('classes'),
-  overlay: element<HTMLCanvasElement>('overlay'),
-  overlayCaption: element<HTMLElement>('overlay-caption'),
-  heatmap: element<HTMLCanvasElement>('heatmap'),
-  heatmapCaption: element<HTMLElement>('heatmap-caption'),
+  backend: element<HTMLElement>('backend'),
+  backendReason: element<HTMLElement>('backend-reason'),
 };
 
-/** What the controls ask for; `layer` and `target` undefined mean the model's defaults. */
-const state: {
-  image?: RgbaImage;
-  imageKey: string;
-  imageName: string;
-  modelId: string;
-  layer?: string;
-  target?: number;
-  colormap: Colormap;
-  alphaLimit: number;
-} = { imageKey: '', imageName: '', modelId: BUNDLED_MODEL_IDS[0], colormap: 'viridis', alphaLimit: 0.65 };
+/** Names longer than this are shortened in the selects (they are about 300 px wide). */
+const LAYER_LABEL_CHARS = 30;
 
-const session = new ExplainSession();
+/** The image the page explains (its pixels live in the worker). */
+interface PageImage {
+  readonly key: string;
+  readonly name: string;
+}
+
+/** What the controls ask for; `layer` and `target` undefined mean the model's defaults. */
+const state: { image?: PageImage; model: string; layer?: string; target?: number; colormap: Colormap; alphaLimit: number } = {
+  model: '',
+  colormap: 'viridis',
+  alphaLimit: 0.65,
+};
+
+const view = new ResultView();
+const catalog = new Map<string, CatalogEntry>();
+const summaries = new Map<string, ModelSummary>();
+const client = new ExplainClient(new Worker(new URL('./explain-worker.ts', import.meta.url), { type: 'module', name: 'gradcam-explain' }), (summary) => {
+  summaries.set(summary.key, summary);
+  if (summary.key === state.model) showLayers(summary);
+});
+let shown: RenderResult | undefined;
 let backendName = '';
-let layersShownFor = '';
+let job: AbortController | undefined;
 let imageCount = 0;
 
-function setStatus(kind: 'loading' | 'explaining' | 'done' | 'error', text: string): void {
-  ui.status.dataset.state = kind;
-  ui.status.textContent = text;
+function describeModel(key: string): string {
+  const entry = catalog.get(key);
+  if (entry) return `${entry.title}; ${megabytes(entry.sizeBytes)} of weights, part of this page.`;
+  const summary = summaries.get(key);
+  return summary ? `${summary.title}: your model, ${summary.inputSize.join('×')} px input, ${summary.classes} classes.` : '';
 }
 
-/** Lets the browser paint the status line before a long computation. */
-function yieldToBrowser(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-function fillSelect(select: HTMLSelectElement, options: readonly { value: string; text: string }[], selected: string): void {
-  select.replaceChildren(
-    ...options.map(({ value, text }) => {
-      const option = document.createElement('option');
-      option.value = value;
-      option.textContent = text;
-      return option;
-    }),
-  );
-  select.value = selected;
-}
-
-function showLayers(model: LoadedModel, selected: string): void {
-  const fallback = model.explainable.defaultLayer().name;
-  const options = spatialLayers(model).map((layer) => {
-    const [, h, w, c] = layer.outputShape;
-    const mark = layer.name === fallback ? ' (default)' : '';
-    return { value: layer.name, text: `${layer.name} — ${layer.className} ${h}×${w}×${c}${mark}` };
-  });
-  fillSelect(ui.layer, options, selected);
-  layersShownFor = model.id;
-}
-
-function showClasses(top: readonly Prediction[], target: number): void {
-  ui.classes.replaceChildren(
-    ...top.map((prediction) => {
-      const item = document.createElement('li');
-      const button = document.createElement('button');
-      button.type = 'button';
-      button.dataset.testid = 'class-option';
-      button.dataset.target = String(prediction.index);
-      button.setAttribute('aria-pressed', String(prediction.index === target));
-      const label = document.createElement('span');
-      label.className = 'label';
-      label.textContent = prediction.label;
-      const score = document.createElement('span');
-      score.className = 'score';
-      score.textContent = prediction.score.toFixed(3);
-      button.append(label, score);
-      button.addEventListener('click', () => {
-        state.target = prediction.index;
-        refresh();
-      });
-      item.append(button);
-      return item;
-    }),
-  );
-}
-
-async function renderOnce(): Promise<void> {
-  const { image, imageKey, imageName } = state;
-  if (!image) return;
-  setStatus('loading', `Loading ${state.modelId}…`);
-  await yieldToBrowser();
-  const model = await session.model(state.modelId);
-  if (layersShownFor !== model.id) {
-    // A new model: its own default layer and predicted class.
-    state.layer = undefined;
-    state.target = undefined;
-    showLayers(model, model.explainable.defaultLayer().name);
-  }
-  setStatus('explaining', `explaining… ${imageName} with ${model.id} at ${state.layer ?? ui.layer.value}`);
-  await yieldToBrowser();
-  const result = await session.explain({ image, imageKey, modelId: model.id, layer: state.layer, target: state.target });
-
-  showClasses(result.top, result.target);
-  const overlay = formatAsImage(result.explanation, { colormap: state.colormap, alphaLimit: state.alphaLimit });
-  drawRgba(ui.overlay, overlay);
-  const explained = result.explanation.targets[0];
-  Object.assign(ui.overlay.dataset, {
-    image: imageName,
-    model: result.model.id,
-    layer: result.layer,
-    target: String(result.target),
-    colormap: String(state.colormap),
-  });
-  ui.overlayCaption.textContent = `${explained.label ?? `class ${explained.target}`} (score ${explained.score.toFixed(3)}) · ${result.explanation.method} at ${result.layer}`;
-  const { heatmap } = explained;
-  drawRgba(ui.heatmap, rawHeatmapImage(heatmap, cellScale(Math.max(heatmap.width, heatmap.height), 224)));
-  ui.heatmapCaption.textContent = `Raw heatmap, ${heatmap.width}×${heatmap.height} (black 0 … white 1)`;
-
-  const timing = result.cached ? 'cached' : `${Math.round(result.ms)} ms`;
-  ui.status.dataset.tensors = String(tf.memory().numTensors);
-  setStatus('done', `${backendName} · ${result.model.id} · ${result.layer} · ${explained.label} · ${timing}`);
-}
-
-let running = false;
-let dirty = false;
-
-/** Re-renders from the current state; changes made while rendering trigger one more pass. */
-function refresh(): void {
-  dirty = true;
-  if (running) return;
-  running = true;
-  void (async () => {
-    try {
-      while (dirty) {
-        dirty = false;
-        try {
-          await renderOnce();
-        } catch (error) {
-          console.error(error);
-          setStatus('error', `Error: ${(error as Error).message}`);
-        }
-      }
-    } finally {
-      running = false;
-    }
-  })();
-}
-
-async function useImage(name: string, load: () => Promise<RgbaImage>): Promise<void> {
-  setStatus('loading', `Reading ${name}…`);
-  try {
-    state.image = await load();
-  } catch (error) {
-    setStatus('error', `Error: ${(error as Error).message}`);
+function showLayers(summary: ModelSummary | undefined): void {
+  if (!summary) {
+    fillSelect(ui.layer, [{ value: '', text: 'loading the model’s layers…' }], '');
+    ui.layer.disabled = true;
+    ui.layerHint.textContent = '';
     return;
   }
-  state.imageName = name;
-  state.imageKey = `${++imageCount}:${name}`;
+  // Names only (long ones shortened in the middle) so that they fit the select; the hint below
+  // gives the full name, the layer's type and its output shape.
+  const options = summary.layers.map(({ name }) => ({ value: name, text: middleEllipsis(name, LAYER_LABEL_CHARS) }));
+  fillSelect(ui.layer, options, state.layer ?? summary.defaultLayer);
+  for (const option of ui.layer.options) option.title = option.value;
+  ui.layer.disabled = false;
+  showLayerHint(summary);
+}
+
+function showLayerHint(summary: ModelSummary): void {
+  const layer = summary.layers.find((candidate) => candidate.name === ui.layer.value);
+  if (!layer) {
+    ui.layerHint.textContent = '';
+    return;
+  }
+  const [h, w, c] = layer.shape;
+  const which = layer.name === summary.defaultLayer ? 'the default layer (the last with a spatial output)' : `default: ${summary.defaultLayer}`;
+  ui.layerHint.textContent = `${layer.name}: ${layer.className}, ${h}×${w} cells × ${c} channels; ${which}.`;
+}
+
+/** Explains (or re-draws) with the current settings; a newer call cancels an older one. */
+function refresh(): void {
+  job?.abort();
+  const image = state.image;
+  if (!image || !state.model) return;
+  const controller = new AbortController();
+  job = controller;
+  if (shown && (shown.model !== state.model || shown.imageKey !== image.key)) view.disableClasses();
+  const loading = summaries.has(state.model) ? '' : ' (loading the model first)';
+  view.busy(`Explaining ${image.name} with ${state.model}${loading}…`);
+  client
+    .render(
+      { imageKey: image.key, model: state.model, layer: state.layer, target: state.target, colormap: String(state.colormap), alphaLimit: state.alphaLimit },
+      {
+        signal: controller.signal,
+        onProgress: (progress) => view.showProgress(progress),
+      },
+    )
+    .then(
+      (result) => {
+        shown = result;
+        ui.layer.value = result.layer;
+        const summary = summaries.get(result.model);
+        if (summary) showLayerHint(summary);
+        view.showResult(result, image.name, backendName, (index) => {
+          state.target = index;
+          refresh();
+        });
+      },
+      (error: unknown) => {
+        if (controller.signal.aborted) return; // superseded by a newer request
+        shown = undefined;
+        view.showError((error as Error).message);
+      },
+    );
+}
+
+/** Reads a new image and explains it; the label, the overlay and the classes follow it. */
+async function useImage(name: string, load: () => Promise<DecodedImage>): Promise<void> {
+  const count = ++imageCount;
+  job?.abort(); // a new image cancels the explanation under way
+  view.busy(`Reading ${name}…`);
+  let decoded: DecodedImage;
+  try {
+    decoded = await load();
+  } catch (error) {
+    if (count !== imageCount) return;
+    state.image = undefined;
+    shown = undefined;
+    ui.imageName.textContent = `No image: ${name} could not be used.`;
+    view.showError((error as Error).message);
+    return;
+  }
+  if (count !== imageCount) return; // an even newer image arrived while this one was decoding
+  const { image, sourceWidth, sourceHeight } = decoded;
+  const key = `${count}:${name}`;
+  state.image = { key, name };
   state.target = undefined;
+  const scaled = sourceWidth !== image.width ? `, scaled down from ${sourceWidth}×${sourceHeight}` : '';
+  ui.imageName.textContent = `${name} · ${image.width}×${image.height} px${scaled}`;
+  shown = undefined;
+  view.showImage(image, name);
+  client.sendImage(key, image);
+  refresh();
+}
+
+function useFile(file: File | undefined): void {
+  if (file) void useImage(file.name, () => decodeImageBlob(file, file.name));
+}
+
+function selectModel(key: string): void {
+  state.model = key;
+  ui.model.value = key;
+  state.layer = undefined;
+  state.target = undefined;
+  ui.modelHint.textContent = describeModel(key);
+  showLayers(summaries.get(key));
   refresh();
 }
 
 function wireControls(): void {
   fillSelect(
-    ui.model,
-    BUNDLED_MODEL_IDS.map((id) => ({ value: id, text: `${id} — ${bundledModelInfo(id)?.title ?? ''}` })),
-    state.modelId,
-  );
-  fillSelect(
     ui.colormap,
     colormapNames.map((name) => ({ value: name, text: name })),
     String(state.colormap),
   );
-  ui.model.addEventListener('change', () => {
-    state.modelId = ui.model.value;
-    refresh();
-  });
+  ui.model.addEventListener('change', () => selectModel(ui.model.value));
   ui.layer.addEventListener('change', () => {
     state.layer = ui.layer.value;
+    const summary = summaries.get(state.model);
+    if (summary) showLayerHint(summary);
     refresh();
   });
   ui.colormap.addEventListener('change', () => {
@@ -211,8 +189,8 @@ function wireControls(): void {
     refresh();
   });
   ui.imageInput.addEventListener('change', () => {
-    const file = ui.imageInput.files?.[0];
-    if (file) void useImage(file.name, () => decodeImageBlob(file));
+    useFile(ui.imageInput.files?.[0]);
+    ui.imageInput.value = ''; // choosing the same file again is a change too
   });
   ui.drop.addEventListener('dragover', (event) => {
     event.preventDefault();
@@ -222,26 +200,49 @@ function wireControls(): void {
   ui.drop.addEventListener('drop', (event) => {
     event.preventDefault();
     ui.drop.classList.remove('over');
-    const file = event.dataTransfer?.files[0];
-    if (file) void useImage(file.name, () => decodeImageBlob(file));
+    useFile(event.dataTransfer?.files[0]);
+  });
+  // A file dropped next to the drop zone must not replace the page with the file.
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+  wireCustomModelForm(client, (summary) => {
+    summaries.set(summary.key, summary);
+    const option = document.createElement('option');
+    option.value = summary.key;
+    option.textContent = `Your model: ${middleEllipsis(summary.title, LAYER_LABEL_CHARS - 8)}`;
+    ui.model.append(option);
+    selectModel(summary.key);
   });
 }
 
 async function start(): Promise<void> {
   wireControls();
-  setStatus('loading', 'Starting the tfjs backend…');
-  let notice = '';
+  const { backend: requested, notice } = backendFromQuery(location.search);
+  view.setStatus('loading', 'Starting the tfjs backend in a worker…');
   try {
-    backendName = await startBackend(requestedBackend(location.search), (message) => {
-      notice = message;
-    });
+    const { backend, models } = await client.start(requested);
+    backendName = backend.name;
+    ui.backend.textContent = backend.name;
+    ui.backend.dataset.fellBack = String(backend.fellBack);
+    ui.backendReason.textContent = `— ${notice ? `${notice} ` : ''}${backend.reason}`;
+    for (const entry of models) catalog.set(entry.key, entry);
+    fillSelect(
+      ui.model,
+      models.map((entry, i) => ({
+        value: entry.key,
+        text: `${shortTitle(entry.title)} · ${entry.inputSize.join('×')}${i === 0 ? ' (default)' : ''}`,
+      })),
+      models[0]?.key ?? '',
+    );
+    ui.model.disabled = false;
   } catch (error) {
-    setStatus('error', `Error: ${(error as Error).message}`);
+    ui.backend.textContent = 'none';
+    ui.backendReason.textContent = `— ${(error as Error).message}`;
+    view.showError((error as Error).message);
     return;
   }
-  ui.backend.textContent = backendName;
-  if (notice) ui.backend.title = notice;
-  await useImage('chelsea.png', () => fetchImage(sampleUrl));
+  selectModel(ui.model.value);
+  await useImage('chelsea.png', () => fetchImage(sampleUrl, 'chelsea.png'));
 }
 
 void start();

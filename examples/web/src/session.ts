@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  bundledModelInfo,
   type Explanation,
   explainPrediction,
   imgToArray,
@@ -7,16 +8,29 @@ import {
   type LoadedModel,
   loadImg,
   loadModel,
+  ModelLoadError,
   type Prediction,
   type RgbaImage,
 } from 'gradcam';
+import type { LayerOption, ModelSummary } from './worker-protocol';
 
-/** What to explain: an image (identified by `imageKey`), a bundled model, a layer and a class. */
+/** A model the page can explain with: a bundled one, or one the user loaded. */
+export interface SessionModel {
+  /** A bundled id, or 'custom:N'. */
+  readonly key: string;
+  readonly title: string;
+  readonly loaded: LoadedModel;
+  /** Input [height, width]. */
+  readonly inputSize: readonly [number, number];
+}
+
+/** What to explain: an image (identified by `imageKey`), a model, a layer and a class. */
 export interface ExplainRequest {
   readonly image: RgbaImage;
   /** Changes whenever the image does; explanations are cached per image key. */
   readonly imageKey: string;
-  readonly modelId: string;
+  /** A bundled id, or the key of a model added with addModel. */
+  readonly model: string;
   /** Layer name; default the model's default Grad-CAM layer. */
   readonly layer?: string;
   /** Class id; default the predicted class. */
@@ -26,7 +40,7 @@ export interface ExplainRequest {
 /** An explanation with what the page shows next to it. */
 export interface ExplainResult {
   readonly explanation: Explanation;
-  readonly model: LoadedModel;
+  readonly model: SessionModel;
   /** The five best classes for the image. */
   readonly top: readonly Prediction[];
   readonly layer: string;
@@ -41,12 +55,37 @@ export function spatialLayers(model: LoadedModel): LayerInfo[] {
   return model.explainable.layers().filter((layer) => layer.outputShape.length === 4);
 }
 
-/** The model's input [height, width]. */
+/** The model's input [height, width], or a typed error naming the shape when it is not fixed. */
 export function inputSize(model: LoadedModel): [number, number] {
   const [, height, width] = model.inputShape;
-  if (typeof height !== 'number' || typeof width !== 'number')
-    throw new Error(`Model '${model.id}' has no fixed input size: ${JSON.stringify(model.inputShape)}.`);
+  if (typeof height !== 'number' || typeof width !== 'number' || height < 1 || width < 1) {
+    throw new ModelLoadError(
+      `Model '${model.id}' has no fixed input size (its input shape is ${JSON.stringify(model.inputShape)}): ` +
+        'the page needs to know what size to give it; add a metadata.json with "imageSize".',
+    );
+  }
   return [height, width];
+}
+
+/** The page's view of a model: title, input, classes and the layers it can be explained at. */
+export function summarize(model: SessionModel): ModelSummary {
+  const layers: LayerOption[] = spatialLayers(model.loaded).map((layer) => {
+    const [, h, w, c] = layer.outputShape;
+    return { name: layer.name, className: layer.className, shape: [h ?? 0, w ?? 0, c ?? 0] };
+  });
+  return {
+    key: model.key,
+    title: model.title,
+    inputSize: model.inputSize,
+    classes: model.loaded.labels.length,
+    layers,
+    defaultLayer: model.loaded.explainable.defaultLayer().name,
+  };
+}
+
+async function loadBundled(id: string): Promise<SessionModel> {
+  const loaded = await loadModel(id);
+  return { key: id, title: bundledModelInfo(id)?.title ?? id, loaded, inputSize: inputSize(loaded) };
 }
 
 /**
@@ -55,18 +94,33 @@ export function inputSize(model: LoadedModel): [number, number] {
  * Explanations hold plain arrays, never tensors: nothing here needs disposing by the caller.
  */
 export class ExplainSession {
-  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly models = new Map<string, Promise<SessionModel>>();
+  private readonly ready = new Set<string>();
   private readonly explanations = new Map<string, Explanation>();
   private imageKey: string | undefined;
 
-  /** The bundled model `id`, loaded on first use. */
-  model(id: string): Promise<LoadedModel> {
-    let pending = this.models.get(id);
+  /** True when `key` is loaded (asking for it costs nothing). */
+  isLoaded(key: string): boolean {
+    return this.ready.has(key);
+  }
+
+  /** Makes a model the user loaded available under its key. */
+  addModel(model: SessionModel): void {
+    this.models.set(model.key, Promise.resolve(model));
+    this.ready.add(model.key);
+  }
+
+  /** The model `key`: a bundled one is loaded on first use. */
+  model(key: string): Promise<SessionModel> {
+    let pending = this.models.get(key);
     if (!pending) {
-      pending = loadModel(id);
+      pending = loadBundled(key);
+      this.models.set(key, pending);
       // A failed load must not stay cached: the next request tries again.
-      pending.catch(() => this.models.delete(id));
-      this.models.set(id, pending);
+      pending.then(
+        () => this.ready.add(key),
+        () => this.models.delete(key),
+      );
     }
     return pending;
   }
@@ -77,18 +131,19 @@ export class ExplainSession {
       this.explanations.clear();
       this.imageKey = request.imageKey;
     }
-    const model = await this.model(request.modelId);
-    const layer = request.layer ?? model.explainable.defaultLayer().name;
-    const key = (target: number | 'top') => `${request.modelId}\n${layer}\n${target}`;
+    const model = await this.model(request.model);
+    const { loaded } = model;
+    const layer = request.layer ?? loaded.explainable.defaultLayer().name;
+    const key = (target: number | 'top') => `${request.model}\n${layer}\n${target}`;
     const hit = this.explanations.get(key(request.target ?? 'top'));
     if (hit) return this.result(hit, model, layer, 0, true);
 
     const started = performance.now();
-    const resized = await loadImg(request.image, { targetSize: inputSize(model) }); // nearest, as Keras' load_img
-    const doc = tf.tidy(() => model.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
+    const resized = await loadImg(request.image, { targetSize: [...model.inputSize] }); // nearest, as Keras' load_img
+    const doc = tf.tidy(() => loaded.preprocessInput(tf.expandDims(imgToArray(resized), 0)));
     let explanation: Explanation;
     try {
-      explanation = await explainPrediction(model, doc, {
+      explanation = await explainPrediction(loaded, doc, {
         layer,
         image: request.image,
         ...(request.target === undefined ? {} : { targets: [request.target] }),
@@ -102,8 +157,8 @@ export class ExplainSession {
     return this.result(explanation, model, layer, ms, false);
   }
 
-  private result(explanation: Explanation, model: LoadedModel, layer: string, ms: number, cached: boolean): ExplainResult {
-    const top = model.decodePredictions(explanation.outputs, 5)[0];
+  private result(explanation: Explanation, model: SessionModel, layer: string, ms: number, cached: boolean): ExplainResult {
+    const top = model.loaded.decodePredictions(explanation.outputs, 5)[0];
     return { explanation, model, top, layer, target: explanation.targets[0].target, ms, cached };
   }
 }

@@ -1,2 +1,3 @@
 export { drawExplanation, drawRgba, imageDataFromRgba, rgbaFromImageData } from './canvas.js';
+export { isSoftwareRenderer, type WebglRendererInfo, webglRendererInfo } from './renderer.js';
 export { useWebglBackend } from './webgl-backend.js';
