@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
+import { folderRows, rssScaling } from './folder.mjs';
 import { interleaved, median, medianOf, predictVersusExplain } from './measure.mjs';
 import { peakRssKb } from './rss-probe.mjs';
 
@@ -252,6 +253,11 @@ if (!python) {
     console.error(`Pillow reference failed: ${error.message.split('\n')[0]}`);
   }
 }
+// The folder: gradcam explain (pipelined) vs the Python reference, and peak RSS 50 vs 2,000 images.
+const folderBackends = ['tensorflow', 'wasm'].filter((b) => available.includes(b));
+const folder = folderBackends.length > 0 ? await folderRows({ root, python, backends: folderBackends, progress }) : undefined;
+const rssScale = folderBackends.length > 0 ? await rssScaling({ root, backend: folderBackends[0], progress }) : undefined;
+
 for (const row of formatting) {
   row.pillowMs = pillow?.[row.size];
   row.oursOverPillow = row.pillowMs ? row.oursMs / row.pillowMs : undefined;
@@ -288,6 +294,8 @@ const results = {
   targets: targetRows,
   formatting,
   cli,
+  folder,
+  rssScaling: rssScale,
   peakRss: [...rss, { after: 'all', peakRssMb: peakRssMb() }],
   reference: reference ?? (pillow && { formatting: pillow }),
   versusTensorflow: versusTf,
@@ -331,6 +339,28 @@ console.log('\nThe CLI on 50 images end to end (`gradcam explain DIR`: start, mo
 console.log('| backend | images | seconds | images/s | peak RSS MB |');
 console.log('|---|---|---|---|---|');
 for (const r of cli) console.log(`| ${r.backend} | ${r.images} | ${f(r.seconds)} | ${r2(r.imagesPerSecond)} | ${f(r.peakRssMb)} |`);
+if (folder) {
+  const ref = folder.reference;
+  console.log(
+    `\nA folder of ${folder.images} mixed photos (${folder.source}): \`gradcam explain DIR --quiet\` end to end vs the Python reference's loop (Keras load_img, tf.function Grad-CAM, Pillow, one PNG per image; start-up not counted)${ref ? `; TensorFlow ${ref.tensorflow}, Pillow ${ref.pillow}` : ''}\n`,
+  );
+  console.log('| run | seconds | images/s | peak RSS MB | / Python |');
+  console.log('|---|---|---|---|---|');
+  for (const r of folder.rows) console.log(`| ${r.what} | ${f(r.seconds)} | ${r2(r.imagesPerSecond)} | ${f(r.peakRssMb)} | ${r2(r.overPython)} |`);
+  if (ref) console.log(`| Python reference (loop only) | ${f(ref.seconds)} | ${r2(ref.imagesPerSecond)} | — | 1.00 |`);
+}
+if (rssScale) {
+  console.log(`\nPeak RSS of \`gradcam explain\` on 50 vs 2,000 images (224×224 PNGs, ${rssScale.backend})\n`);
+  console.log('| images | seconds | images/s | peak RSS MB |');
+  console.log('|---|---|---|---|');
+  for (const [n, r] of [
+    [50, rssScale.small],
+    [2000, rssScale.large],
+  ]) {
+    console.log(`| ${n} | ${f(r.seconds)} | ${r2(r.imagesPerSecond)} | ${f(r.peakRssMb)} |`);
+  }
+  console.log(`\n2,000 / 50 images: ${r2(rssScale.ratio)} × the peak RSS`);
+}
 console.log('\nPeak RSS of the bench process (cumulative: after each backend, then at the end)\n');
 console.log('| after | peak RSS MB | section s |');
 console.log('|---|---|---|');

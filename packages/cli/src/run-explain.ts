@@ -190,7 +190,7 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
         file.display,
         explained.overlays.map((o, i) => ({ path: o.path, png: pngs[i] })),
       );
-      explainedNow.set(file, explained.reports);
+      if (options.json !== undefined) explainedNow.set(file, explained.reports); // kept for the report at the end only
       await lines?.write(explained.reports.map((r) => ({ type: 'image', ...r })));
       if (!options.quiet) {
         const top = explained.reports[0].predictions
