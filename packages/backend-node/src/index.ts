@@ -1,2 +1,2 @@
-export { tensorflowJpegDecoder } from './native-image.js';
+export { tensorflowJpegDecoder, tensorflowPngDecoder } from './native-image.js';
 export { OFFLINE_INSTALL_HINT, tensorflowBackendStatus, useTensorflowBackend } from './node-backend.js';

@@ -1,6 +1,6 @@
 import type { RgbaImage } from '@gradcam/core';
 import { DecodeError } from '@gradcam/core/errors';
-import { type DecodeOptions, decodeImage, type JpegDecoder, loadImg } from '@gradcam/format';
+import { type DecodeOptions, decodeImage, loadImg } from '@gradcam/format';
 import { DEFAULT_MAX_IMAGE_BYTES, type FilePath, readRegularFile } from '@gradcam/io';
 import { InputError } from './input-error.js';
 
@@ -13,8 +13,8 @@ export interface DecodeTask {
   readonly display: string;
   /** [height, width] of the model input. */
   readonly size: readonly [number, number];
-  /** Decode JPEGs with libjpeg-turbo through tfjs-node (Pillow's pixels) instead of jpeg-js. */
-  readonly nativeJpeg: boolean;
+  /** Decode with tfjs-node's libjpeg-turbo and libpng (Pillow's pixels, faster) instead of jpeg-js and pngjs. */
+  readonly native: boolean;
   readonly maxBytes?: number;
 }
 
@@ -49,27 +49,32 @@ export function failureOf(error: unknown): { message: string; code: string | nul
   return { message: e?.message ?? String(error), code: typeof e?.code === 'string' ? e.code : null };
 }
 
-let nativeDecoder: Promise<JpegDecoder | undefined> | undefined;
+let nativeDecoders: Promise<DecodeOptions> | undefined;
 
-/** tfjs-node's JPEG decoder, loaded once per thread (only asked for when the 'tensorflow' backend runs). */
-async function jpegDecoder(): Promise<DecodeOptions> {
-  nativeDecoder ??= (async () => {
-    const { tensorflowJpegDecoder, useTensorflowBackend } = await import('@gradcam/backend-node');
+/** tfjs-node's JPEG and PNG decoders, loaded once per thread (only asked for when the 'tensorflow' backend runs). */
+export function native(): Promise<DecodeOptions> {
+  nativeDecoders ??= (async () => {
+    const { tensorflowJpegDecoder, tensorflowPngDecoder, useTensorflowBackend } = await import('@gradcam/backend-node');
     await useTensorflowBackend();
-    return tensorflowJpegDecoder();
+    const [jpegDecoder, pngDecoder] = await Promise.all([tensorflowJpegDecoder(), tensorflowPngDecoder()]);
+    return { ...(jpegDecoder ? { jpegDecoder } : {}), ...(pngDecoder ? { pngDecoder } : {}) };
   })();
-  const decoder = await nativeDecoder;
-  return decoder ? { jpegDecoder: decoder } : {};
+  return nativeDecoders;
 }
 
 /** Reads, decodes and resizes one input (the decode stage; runs in a worker or in-process). */
 export async function decodeInput(task: DecodeTask): Promise<StageResult<Decoded>> {
   try {
     const bytes = await readInput(task, task.maxBytes);
-    const original = decodeImage(bytes, task.nativeJpeg ? await jpegDecoder() : {});
+    const original = decodeImage(bytes, task.native ? await native() : {});
     const small = await loadImg(original, { targetSize: [task.size[0], task.size[1]] });
     return { ok: true, value: { original, small } };
   } catch (error) {
     return { ok: false, ...failureOf(error) };
   }
+}
+
+/** Loads the native decoders in this thread ahead of the first image (a worker's warm-up). */
+export async function prepareNative(): Promise<void> {
+  await native();
 }

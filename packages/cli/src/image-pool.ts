@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { type Decoded, type DecodeTask, decodeInput, type StageResult } from './decode-stage.js';
+import { type Decoded, type DecodeTask, decodeInput, prepareNative, type StageResult } from './decode-stage.js';
 import { type DrawTask, drawOverlays } from './draw-stage.js';
 
 /** Where the image stages run: a pool of worker threads, or this thread (`workers` 0). */
@@ -10,6 +10,8 @@ export interface ImagePool {
   decode(task: DecodeTask): Promise<StageResult<Decoded>>;
   /** Draws and encodes; the photo's pixels are moved to the worker (the caller must not use them after). */
   draw(task: DrawTask): Promise<StageResult<Uint8Array[]>>;
+  /** Loads the native (tfjs-node) decoders in every thread now, while the model loads, not at the first image. */
+  prepareNative(): Promise<void>;
   /** Stops the threads (idempotent). */
   close(): Promise<void>;
 }
@@ -25,7 +27,7 @@ export function defaultWorkers(): number {
  */
 export function createImagePool(workers: number): ImagePool {
   if (workers === 0) {
-    return { workers, decode: decodeInput, draw: async (task) => drawOverlays(task), close: async () => undefined };
+    return { workers, decode: decodeInput, draw: async (task) => drawOverlays(task), prepareNative, close: async () => undefined };
   }
   const pool = new Piscina({ filename: new URL('./image-worker.js', import.meta.url).href, minThreads: workers, maxThreads: workers });
   let closed: Promise<void> | undefined;
@@ -33,6 +35,9 @@ export function createImagePool(workers: number): ImagePool {
     workers,
     decode: (task) => pool.run(task, { name: 'decode' }),
     draw: (task) => pool.run(task, { name: 'draw', transferList: [task.original.data.buffer as ArrayBuffer] }),
+    prepareNative: async () => {
+      await Promise.all(Array.from({ length: workers }, () => pool.run(undefined, { name: 'prepare' })));
+    },
     close: () => {
       closed ??= pool.destroy();
       return closed;

@@ -8,7 +8,7 @@ import type { CliIo } from './cli-io.js';
 import type { Decoded } from './decode-stage.js';
 import type { ExplainCommandOptions } from './explain-command.js';
 import { type Explained, explainInputs } from './explain-stage.js';
-import { createImagePool, defaultWorkers } from './image-pool.js';
+import { createImagePool, defaultWorkers, type ImagePool } from './image-pool.js';
 import { InputError } from './input-error.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { checkTargetOptions } from './options.js';
@@ -56,12 +56,26 @@ function checkOptions(options: ExplainCommandOptions): void {
  * streamed as it is done. Resolves to the exit code: 0 every input explained, 1 some failed.
  */
 export async function runExplain(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo): Promise<number> {
-  const started = performance.now();
   checkOptions(options);
+  // The worker threads start (and load their modules) while this thread loads the backend and the model.
+  const workers = options.workers ?? defaultWorkers();
+  const pool = createImagePool(workers);
+  try {
+    return await explainFolder(inputs, options, io, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+/** runExplain's work once the image pool runs: backend, model, checks, the pipeline, the reports. */
+async function explainFolder(inputs: readonly string[], options: ExplainCommandOptions, io: CliIo, pool: ImagePool): Promise<number> {
+  const started = performance.now();
   const jsonl = options.resume ?? options.jsonl;
   // Informational lines go to stderr when stdout carries a report.
   const log = options.json === '-' || jsonl === '-' ? io.stderr : io.stdout;
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
+  const native = backend === 'tensorflow';
+  const warm = native ? pool.prepareNative() : Promise.resolve();
   const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
   const layers = resolveLayers(loaded, options.layer ?? []);
   const classes = checkTargetOptions(loaded, options.target, options.top);
@@ -140,15 +154,13 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
   for (const f of failures) io.stderr(`gradcam: ${shown(f.input)}: ${shown(f.error)}\n`);
   if (!options.quiet) for (const s of skipped) io.stderr(`gradcam: skipped ${shown(s.input)}: ${shown(s.reason)}\n`);
 
-  const workers = options.workers ?? defaultWorkers();
-  const pool = createImagePool(workers);
+  await warm;
   const progress = createProgress(todo.length, io.progressStream, { quiet: options.quiet });
   const off = onInterrupt(() => {
     writer.removePendingSync();
     progress.stop();
   });
   const [height, width] = loaded.inputShape.slice(1, 3) as [number, number];
-  const nativeJpeg = tf.getBackend() === 'tensorflow';
   const settings = { loaded, layers, options, plan };
   // Resuming redoes inputs whose outputs an interrupted run may have written in part: those are replaced.
   const overwrite = options.overwrite === true || options.skipExisting === true || options.resume !== undefined;
@@ -160,7 +172,7 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
       {
         decode: async (file) => {
           progress.start(shown(file.display));
-          const result = await pool.decode({ path: file.path, display: file.display, size: [height, width], nativeJpeg });
+          const result = await pool.decode({ path: file.path, display: file.display, size: [height, width], native });
           if (!result.ok) throw new InputError(result.message, result.code ?? 'DECODE');
           return result.value;
         },
@@ -173,12 +185,11 @@ export async function runExplain(inputs: readonly string[], options: ExplainComm
         },
         finish: async (file, outcome) => finish(file, outcome),
       },
-      { window: 2 * batchSize + 2 * Math.max(workers, 1), batchSize, maxBytes: MAX_DECODED_BYTES, decoding: Math.max(workers, 1) + 1 },
+      { window: 2 * batchSize + 2 * Math.max(pool.workers, 1), batchSize, maxBytes: MAX_DECODED_BYTES, decoding: Math.max(pool.workers, 1) + 1 },
     );
   } finally {
     progress.stop();
     off();
-    await pool.close();
   }
 
   async function finish(file: InputFile, outcome: Outcome<{ explained: Explained; pngs: Uint8Array[] }>): Promise<void> {

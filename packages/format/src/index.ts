@@ -6,6 +6,7 @@ export {
   type ImageFormat,
   imageSize,
   type JpegDecoder,
+  type PngDecoder,
   sniffImageFormat,
 } from './codecs';
 export {

@@ -71,12 +71,12 @@ export async function ensureBackend(options: SetBackendOptions = {}): Promise<st
 
 /**
  * Decode options that use the active backend's native helpers: with 'tensorflow' active, JPEG
- * files decode through tfjs-node's libjpeg-turbo (faster, and Pillow's exact pixels); otherwise
- * none. Pass them to decodeImage / loadImg.
+ * files decode through tfjs-node's libjpeg-turbo (faster, and Pillow's exact pixels) and PNG files
+ * through its libpng (faster, the same pixels); otherwise none. Pass them to decodeImage / loadImg.
  */
 export async function nativeDecodeOptions(): Promise<DecodeOptions> {
   if (!isNode || tf.getBackend() !== 'tensorflow') return {};
-  const { tensorflowJpegDecoder } = await import('@gradcam/backend-node');
-  const jpegDecoder = await tensorflowJpegDecoder();
-  return jpegDecoder ? { jpegDecoder } : {};
+  const { tensorflowJpegDecoder, tensorflowPngDecoder } = await import('@gradcam/backend-node');
+  const [jpegDecoder, pngDecoder] = await Promise.all([tensorflowJpegDecoder(), tensorflowPngDecoder()]);
+  return { ...(jpegDecoder ? { jpegDecoder } : {}), ...(pngDecoder ? { pngDecoder } : {}) };
 }
