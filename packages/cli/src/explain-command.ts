@@ -5,6 +5,7 @@ import type { CliIo } from './cli-io.js';
 import { defaultWorkers } from './image-pool.js';
 import { addBackendOption, addModelOption, alphaLimitOption, collect, integerOption } from './options.js';
 import { runExplain } from './run-explain.js';
+import { type Shard, shardOption } from './shard.js';
 
 /** Parsed options of `gradcam explain`. */
 export interface ExplainCommandOptions {
@@ -49,6 +50,8 @@ export interface ExplainCommandOptions {
   readonly quiet?: boolean;
   /** Worker threads for decoding and drawing (0: this thread). Default: cores − 1, at least 1. */
   readonly workers?: number;
+  /** Explain only this part of the inputs (a stable partition: every input in exactly one of n parts). */
+  readonly shard?: Shard;
 }
 
 /** Builds the `explain` command; its action stores the exit code through `setExitCode`. */
@@ -92,6 +95,7 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .option('-r, --recursive', 'expand directories to the images in their subdirectories too (outputs mirror them)')
     .option('--workers <n>', `worker threads that decode and draw (0: none; default ${defaultWorkers()}: cores − 1)`, integerOption('--workers', 0))
     .option('-q, --quiet', 'print no line per image and no progress; failures still print')
+    .option('--shard <i/n>', 'explain part i of n of the inputs (1 ≤ i ≤ n): n processes with 1/n … n/n cover every input once', shardOption)
     .addHelpText(
       'after',
       [

@@ -195,6 +195,22 @@ describe('gradcam explain over a folder (built binary)', () => {
     for (const entry of explicitReport.images) expect(entry.targets.map((t: { target: number }) => t.target)).toEqual([2, 4]);
   }, 120_000);
 
+  it('--shard 1/3, 2/3, 3/3 in three processes explain every photo exactly once between them', async () => {
+    const o = out();
+    const seen: string[] = [];
+    for (const part of ['1/3', '2/3', '3/3']) {
+      const { code, stdout, stderr } = await runBin(['explain', photos, '--out', o, '--backend', 'wasm', '--shard', part, '--jsonl', '-']);
+      expect(code, stderr).toBe(0);
+      seen.push(
+        ...parseLines(stdout)
+          .filter((l) => l.type === 'image')
+          .map((l) => l.image as string),
+      );
+    }
+    expect([...seen].sort()).toEqual((await readdir(photos)).sort().map((f) => join(photos, f)));
+    expect(await readdir(o)).toHaveLength(10);
+  }, 120_000);
+
   it('--resume with a --jsonl that names another file is a usage error', async () => {
     const { code, stderr } = await runBin(['explain', SAMPLES_DIR, '--resume', join(dir, 'a.jsonl'), '--jsonl', join(dir, 'b.jsonl')]);
     expect(code).toBe(2);

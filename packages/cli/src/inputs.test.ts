@@ -90,7 +90,7 @@ describe('expandInputs', () => {
 });
 
 describe('outputStems', () => {
-  const file = (display: string, subdir = ''): InputFile => ({ path: display, display, subdir, name: display.split('/').pop() as string });
+  const file = (display: string, subdir = ''): InputFile => ({ path: display, display, subdir, name: display.split('/').pop() as string, key: display });
 
   it('names outputs by stem, keeping the extension only where stems collide in the same output folder', () => {
     const files = [file('x/cat.png'), file('y/cat.jpg'), file('dog.png'), file('z/sub/cat.png', 'sub')];

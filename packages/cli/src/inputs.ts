@@ -21,6 +21,12 @@ export interface InputFile {
   readonly subdir: string;
   /** The file name for output names: `display`'s last part, with bytes that are not UTF-8 as `%HH`. */
   readonly name: string;
+  /**
+   * The same on every machine that expands the same arguments: the path below the walked root
+   * (`subdir/name`) for files found in a folder or by a glob, the argument itself for a plain path.
+   * `--shard` partitions by it.
+   */
+  readonly key: string;
   /** The file's identity (device and inode) when it exists; the same file reached twice is explained once. */
   readonly id?: string;
 }
@@ -139,7 +145,7 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
   const skipped: ExpandedInputs['skipped'] = [];
   const exclude = new Set(await Promise.all((options.exclude ?? []).map((p) => realpath(p).catch(() => resolve(p)))));
   const firstById = new Map<string, string>();
-  const add = async (path: string | Buffer, display: string, subdir: string, name: string) => {
+  const add = async (path: string | Buffer, display: string, subdir: string, name: string, key: string) => {
     const info = await stat(path).catch(() => undefined);
     const id = info ? identity(info) : undefined;
     if (id !== undefined) {
@@ -152,12 +158,18 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
     } else if (files.some((f) => f.id === undefined && f.display === display)) {
       return;
     }
-    files.push({ path, display, subdir, name, ...(id === undefined ? {} : { id }) });
+    files.push({ path, display, subdir, name, key, ...(id === undefined ? {} : { id }) });
   };
   const addFound = async (found: readonly Entry[]) => {
     for (const entry of found) {
       const text = decodeName(entry.path);
-      await add(text.valid ? text.text : entry.path, entry.display, entry.segments.slice(0, -1).join('/'), entry.segments[entry.segments.length - 1]);
+      await add(
+        text.valid ? text.text : entry.path,
+        entry.display,
+        entry.segments.slice(0, -1).join('/'),
+        entry.segments[entry.segments.length - 1],
+        entry.segments.join('/'),
+      );
     }
   };
   for (const input of inputs) {
@@ -180,7 +192,7 @@ export async function expandInputs(inputs: readonly string[], options: ExpandOpt
       if (found.length === 0) unmatched.push({ input, reason: 'no image file matches this pattern' });
       await addFound(found);
     } else {
-      await add(input, input, '', basename(input)); // a missing file is reported when it is read
+      await add(input, input, '', basename(input), input); // a missing file is reported when it is read
     }
   }
   return { files, unmatched, skipped };

@@ -17,6 +17,7 @@ import { type Outcome, runPipeline } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { type ExplainReport, type FailureReport, type ImageReport, JSON_SCHEMA_VERSION, JsonlWriter, type SkippedReport } from './report.js';
 import { doneInJsonl, outputsExist } from './resume.js';
+import { inShard } from './shard.js';
 import { onInterrupt } from './signals.js';
 import { shown } from './terminal-text.js';
 import { writeOutputs } from './write-stage.js';
@@ -109,7 +110,7 @@ async function explainFolder(inputs: readonly string[], options: ExplainCommandO
         });
   const todo: InputFile[] = [];
   const earlier: SkippedReport[] = [];
-  for (const file of files) {
+  for (const file of inShard(files, options.shard)) {
     const skip =
       done.has(file.display) ||
       (options.skipExisting === true &&
