@@ -63,6 +63,37 @@ async function mixedFolder(root, python, dir) {
 }
 
 /**
+ * `gradcam queue add` of the folder on a fresh redis-server, then `workers` worker processes with
+ * --until-empty: seconds from the workers' start to the last one's exit (the add is not timed), and
+ * the largest worker's peak RSS. Undefined (with a notice) without redis-server.
+ */
+async function queueRun(root, folder, out, workers, backend) {
+  let redis;
+  try {
+    const { startRedis } = await import('@gradcam/queue/testing');
+    redis = await startRedis();
+  } catch (error) {
+    console.error(`skipping the queue rows: ${error.message.split('\n')[0]}`);
+    return undefined;
+  }
+  try {
+    const queue = ['--redis', redis.url, '--queue', 'bench'];
+    const added = await runCli(root, ['queue', 'add', folder, '--out', out, ...queue, '--backend', backend]);
+    if (added.code !== 0) throw new Error(`queue add exited with ${added.code}`);
+    const t0 = performance.now();
+    const runs = await Promise.all(Array.from({ length: workers }, () => runCli(root, ['worker', ...queue, '--backend', backend, '--until-empty', '--quiet'])));
+    const seconds = (performance.now() - t0) / 1000;
+    if (runs.some((r) => r.code !== 0)) throw new Error(`a worker exited with ${runs.map((r) => r.code).join(', ')}`);
+    return { code: 0, seconds, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) };
+  } catch (error) {
+    console.error(`the queue rows failed: ${error.message.split('\n')[0]}`);
+    return undefined;
+  } finally {
+    await redis.stop();
+  }
+}
+
+/**
  * images/s of `gradcam explain` on the mixed folder per backend (default workers, and one thread:
  * `--workers 0`), and of the Python reference when a Python with TensorFlow is there.
  */
@@ -87,6 +118,11 @@ export async function folderRows({ root, python, backends, progress }) {
           imagesPerSecond: count / run.seconds,
         });
       }
+    }
+    for (const workers of [1, 2]) {
+      progress(`gradcam worker × ${workers} on the ${count}-photo folder (BullMQ on a local redis-server), ${backends[0]}`);
+      const run = await queueRun(root, folder, join(dir, `out-queue-${workers}`), workers, backends[0]);
+      if (run) rows.push({ what: `gradcam queue, ${backends[0]}, ${workers} worker process(es)`, images: count, ...run, imagesPerSecond: count / run.seconds });
     }
     let reference;
     if (python) {

@@ -1,3 +1,3 @@
 import { packageConfig } from '../../tsup.config.base';
 
-export default packageConfig(['src/index.ts', 'src/bin.ts', 'src/image-worker.ts'], ['@gradcam/backend-node']);
+export default packageConfig(['src/index.ts', 'src/bin.ts', 'src/image-worker.ts'], ['@gradcam/backend-node', '@gradcam/queue']);

@@ -6,6 +6,8 @@ import { explainCommand } from './explain-command.js';
 import { layersCommand } from './layers-command.js';
 import { modelsCommand } from './models-command.js';
 import { USAGE_ERROR } from './options.js';
+import { queueCommand } from './queue-command.js';
+import { workerCommand } from './worker-command.js';
 
 /**
  * Runs the gradcam command line with `argv` (without node and script) and resolves to the
@@ -31,6 +33,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
         '  gradcam models',
         '  gradcam compare cat.jpg --model nsfw_mobilenet_v2 --model nsfw_mobilenet_v2_mid --out compare.png',
         '  gradcam evaluate examples/images --top 2',
+        '  gradcam queue add photos/ -r --out /shared/overlays --redis redis://host:6379   # then: gradcam worker --redis …',
         '',
       ].join('\n'),
     );
@@ -40,15 +43,19 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
     layersCommand(io),
     modelsCommand(io),
     compareCommand(io, setExitCode),
+    queueCommand(io, setExitCode),
+    workerCommand(io, setExitCode),
   ]) {
     program.addCommand(command);
   }
   // Every command reports usage errors through the same path, and copies the output settings.
-  for (const command of [program, ...program.commands]) {
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  const pathOf = (c: Command): string => (c.parent ? `${pathOf(c.parent)} ${c.name()}` : c.name());
+  for (const command of all(program)) {
     command
       .exitOverride()
       .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-      .showHelpAfterError(`(run gradcam ${command === program ? '' : `${command.name()} `}--help for usage)`);
+      .showHelpAfterError(`(run ${pathOf(command)} --help for usage)`);
   }
 
   try {

@@ -54,13 +54,13 @@ export interface ExplainCommandOptions {
   readonly shard?: Shard;
 }
 
-/** Builds the `explain` command; its action stores the exit code through `setExitCode`. */
-export function explainCommand(io: CliIo, setExitCode: (code: number) => void): Command {
-  const command = new Command('explain')
-    .description('Write a Grad-CAM overlay PNG for each image, target and layer, and optionally a JSON report.')
-    .argument('<images...>', 'image files (PNG or JPEG), directories of them, or glob patterns (quote them)');
+/**
+ * Adds what an explanation is made of — the model, layers, targets, method and how overlays are
+ * drawn — to a command: `explain`, and `queue add`, whose jobs carry them to the workers.
+ */
+export function addExplainOptions(command: Command): Command {
   addModelOption(command);
-  command
+  return command
     .option(
       '-l, --layer <name|index>',
       'layer to explain at, repeatable (one overlay per layer); index counts from 0, negative from the end; default: automatic',
@@ -84,6 +84,14 @@ export function explainCommand(io: CliIo, setExitCode: (code: number) => void): 
     .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
     .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
     .addOption(new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)').choices(resamplingFilters).default('lanczos'));
+}
+
+/** Builds the `explain` command; its action stores the exit code through `setExitCode`. */
+export function explainCommand(io: CliIo, setExitCode: (code: number) => void): Command {
+  const command = new Command('explain')
+    .description('Write a Grad-CAM overlay PNG for each image, target and layer, and optionally a JSON report.')
+    .argument('<images...>', 'image files (PNG or JPEG), directories of them, or glob patterns (quote them)');
+  addExplainOptions(command);
   addBackendOption(command);
   return command
     .option('-o, --out <dir>', 'output directory (created when missing)', 'out')

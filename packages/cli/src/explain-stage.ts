@@ -1,4 +1,4 @@
-import type { LayerInfo } from '@gradcam/core';
+import { type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { type Colormap, type Explanation, explainBatch, explainGuided, type Heatmap, imgToArray, type LoadedModel, type ResamplingFilter } from 'gradcam';
 import type { Decoded } from './decode-stage.js';
@@ -8,6 +8,17 @@ import type { InputFile } from './inputs.js';
 import { alphaLimitValue } from './options.js';
 import type { OutputPlan } from './output-plan.js';
 import type { ImageReport } from './report.js';
+
+/** Layers from `--layer` values (names, or integers counting from 0; negative from the end); none = the default layer. */
+export function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[] {
+  if (refs.length === 0) return [loaded.explainable.defaultLayer()];
+  const layers: LayerInfo[] = [];
+  for (const ref of refs) {
+    const layer = resolveLayer(loaded.explainable, /^-?\d+$/.test(ref) ? Number(ref) : ref);
+    if (!layers.some((l) => l.name === layer.name)) layers.push(layer);
+  }
+  return layers;
+}
 
 /** What the explain stage needs once per run. */
 export interface ExplainSettings {

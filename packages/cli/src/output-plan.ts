@@ -54,8 +54,19 @@ export async function checkOutputFile(path: string, what: string, options: { inp
   await prepareFolder(dirname(path), `the folder of ${what}`);
 }
 
+/**
+ * An overlay's path: `<base>-<class>.png`, `<base>-<layer>-<class>.png` when a run explains
+ * several layers (`layer` given), `…-guided.png` for Guided Grad-CAM. `base` is the output folder
+ * and the input's stem (`out/sub/cat`).
+ */
+export function overlayPath(base: string, layer: string | undefined, target: number, guided = false): string {
+  return `${base}${layer === undefined ? '' : `-${fileSafe(layer)}`}-${target}${guided ? '-guided' : ''}.png`;
+}
+
 /** Where `gradcam explain` writes each overlay, checked before any image is read. */
 export interface OutputPlan {
+  /** The output folder and stem of `file`'s overlays (see overlayPath). */
+  outputBase(file: InputFile): string;
   /** The overlay path of `file`'s `target` (at `layer` when several layers are explained); `-guided` for Guided Grad-CAM. */
   outputPath(file: InputFile, layer: string, target: number, guided?: boolean): string;
   /** Throws InputError when `path` is (or links to) one of the inputs: inputs are never overwritten, whatever the flags. */
@@ -139,10 +150,9 @@ export async function planOutputs(files: readonly InputFile[], options: PlanOpti
     return names;
   };
   return {
-    outputPath(file, layer, target, guided = false) {
-      const name = `${stems.get(file)}${several ? `-${fileSafe(layer)}` : ''}-${target}${guided ? '-guided' : ''}.png`;
-      return join(options.out, file.subdir, name);
-    },
+    outputBase: (file) => join(options.out, file.subdir, stems.get(file) as string),
+    outputPath: (file, layer, target, guided = false) =>
+      overlayPath(join(options.out, file.subdir, stems.get(file) as string), several ? layer : undefined, target, guided),
     async existingTargets(file, layer, guided = false) {
       const names = await listing(join(options.out, file.subdir));
       const prefix = `${stems.get(file)}${several ? `-${fileSafe(layer)}` : ''}-`;

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
-import { getCamMethod, InvalidInputError, type LayerInfo, resolveLayer } from '@gradcam/core';
+import { getCamMethod, InvalidInputError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type BackendName, type LoadedModel, loadModel, setBackend } from 'gradcam';
+import { type BackendName, loadModel, setBackend } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHODS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import type { Decoded } from './decode-stage.js';
 import type { ExplainCommandOptions } from './explain-command.js';
-import { type Explained, explainInputs } from './explain-stage.js';
+import { type Explained, explainInputs, resolveLayers } from './explain-stage.js';
 import { createImagePool, defaultWorkers, type ImagePool } from './image-pool.js';
 import { InputError } from './input-error.js';
 import { expandInputs, type InputFile } from './inputs.js';
@@ -24,17 +24,6 @@ import { writeOutputs } from './write-stage.js';
 
 /** Decoded bytes in flight at most (besides the window's count): large photos do not pile up. */
 const MAX_DECODED_BYTES = 512 * 2 ** 20;
-
-/** Layers from `--layer` values (names, or integers counting from 0; negative from the end); none = the default layer. */
-function resolveLayers(loaded: LoadedModel, refs: readonly string[]): LayerInfo[] {
-  if (refs.length === 0) return [loaded.explainable.defaultLayer()];
-  const layers: LayerInfo[] = [];
-  for (const ref of refs) {
-    const layer = resolveLayer(loaded.explainable, /^-?\d+$/.test(ref) ? Number(ref) : ref);
-    if (!layers.some((l) => l.name === layer.name)) layers.push(layer);
-  }
-  return layers;
-}
 
 /** The option checks that need no model, no file and no backend. */
 function checkOptions(options: ExplainCommandOptions): void {
