@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { getCamMethod, InvalidInputError } from '@gradcam/core';
-import * as tf from '@tensorflow/tfjs-core';
 import { type BackendName, loadModel, setBackend } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
 import { CAM_METHODS } from './cam-methods.js';
