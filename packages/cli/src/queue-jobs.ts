@@ -16,25 +16,25 @@ import { runPipeline } from './pipeline.js';
 import type { ImageReport } from './report.js';
 import { writeOutputs } from './write-stage.js';
 
+/** The options that make an explanation besides the model and layers, carried by every job as they are. */
+const SETTING_KEYS = [
+  'target',
+  'top',
+  'logits',
+  'method',
+  'relu',
+  'counterfactual',
+  'normalize',
+  'eigenSmooth',
+  'augSmooth',
+  'guided',
+  'colormap',
+  'alphaLimit',
+  'resample',
+] as const;
+
 /** The options that make an explanation, as a job carries them (JSON; resolved once by `queue add`). */
-export type JobSettings = Pick<
-  ExplainCommandOptions,
-  | 'model'
-  | 'layer'
-  | 'target'
-  | 'top'
-  | 'logits'
-  | 'method'
-  | 'relu'
-  | 'counterfactual'
-  | 'normalize'
-  | 'eigenSmooth'
-  | 'augSmooth'
-  | 'guided'
-  | 'colormap'
-  | 'alphaLimit'
-  | 'resample'
->;
+export type JobSettings = Pick<ExplainCommandOptions, 'model' | 'layer' | (typeof SETTING_KEYS)[number]>;
 
 /**
  * The settings of `queue add`'s options: the model as every worker can find it (a model.json path
@@ -42,23 +42,8 @@ export type JobSettings = Pick<
  */
 export function jobSettingsOf(options: ExplainCommandOptions, layers: readonly string[]): JobSettings {
   const isPath = /\.json$/i.test(options.model) && !/^https?:\/\//i.test(options.model);
-  return {
-    model: isPath && !isAbsolute(options.model) ? resolve(options.model) : options.model,
-    layer: [...layers],
-    target: options.target,
-    top: options.top,
-    logits: options.logits,
-    method: options.method,
-    relu: options.relu,
-    counterfactual: options.counterfactual,
-    normalize: options.normalize,
-    eigenSmooth: options.eigenSmooth,
-    augSmooth: options.augSmooth,
-    guided: options.guided,
-    colormap: options.colormap,
-    alphaLimit: options.alphaLimit,
-    resample: options.resample,
-  };
+  const rest = Object.fromEntries(SETTING_KEYS.map((key) => [key, options[key]])) as Pick<ExplainCommandOptions, (typeof SETTING_KEYS)[number]>;
+  return { model: isPath && !isAbsolute(options.model) ? resolve(options.model) : options.model, layer: [...layers], ...rest };
 }
 
 /** What a completed job stores in Redis: its report entries, one per layer. */
