@@ -7,6 +7,7 @@ import type { Capture, ExplainableModel, LayerInfo, TargetSpec } from './explain
 import { type LayerRef, resolveLayer } from './layer-selection.js';
 import { toExplainableModel } from './registry.js';
 import type { Explanation, RgbaImage, TargetExplanation } from './types.js';
+import { yieldToEventLoop } from './yield.js';
 
 /** Options of explain(). */
 export interface ExplainOptions {
@@ -375,6 +376,7 @@ export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf
       } finally {
         if (chunk !== all) chunk.dispose();
       }
+      await yieldToEventLoop();
     }
     return results;
   } finally {

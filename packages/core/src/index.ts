@@ -51,3 +51,4 @@ export { importNodeBuiltin } from './node-builtin.js';
 export { projectMaps, projectOnFirstComponent } from './principal-projection.js';
 export { isExplainableModel, listModelAdapters, type ModelAdapter, registerModelAdapter, toExplainableModel } from './registry.js';
 export type { Explanation, Heatmap, RgbaImage, TargetExplanation } from './types.js';
+export { yieldToEventLoop } from './yield.js';

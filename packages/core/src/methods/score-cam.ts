@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethod } from '../cam-method.js';
 import { InvalidInputError } from '../errors.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /**
  * Score-CAM (Wang et al., "Score-CAM: Score-Weighted Visual Explanations for Convolutional
@@ -41,6 +42,7 @@ export const scoreCam: CamMethod = {
         chunkScores.dispose();
         for (let k = 0; k < size; k++) for (let t = 0; t < targets.length; t++) scores[t * c + start + k] = data[k * targets.length + t];
         onProgress?.(start + size, c);
+        await yieldToEventLoop();
       }
     } finally {
       targetIndex.dispose();

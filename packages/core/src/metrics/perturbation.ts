@@ -4,6 +4,7 @@ import { scoreFunction } from '../explain.js';
 import type { ExplainableModel } from '../explainable-model.js';
 import { toExplainableModel } from '../registry.js';
 import type { Heatmap } from '../types.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /** What replaces (deletion) or is the starting point of (insertion) the image. */
 export type Baseline = 'blur' | 'mean' | 'zero';
@@ -142,6 +143,7 @@ async function curve(kind: 'deletion' | 'insertion', model: unknown, doc: tf.Ten
       });
       scores.push(...(await result.data()));
       result.dispose();
+      await yieldToEventLoop();
     }
   } finally {
     tf.dispose([targetIndex, ranks, baseline]);
