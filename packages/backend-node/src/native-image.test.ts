@@ -47,7 +47,10 @@ describe.skipIf(process.env.GRADCAM_SKIP_TFJS_NODE === '1')('JPEG decoding throu
 });
 
 describe.skipIf(process.env.GRADCAM_SKIP_TFJS_NODE === '1')('PNG decoding through tfjs-node (libpng)', () => {
-  const variants = JSON.parse(readFileSync(new URL('../../format/src/__fixtures__/png-variants.json', import.meta.url), 'utf8')) as Record<string, { png: string }>;
+  const variants = JSON.parse(readFileSync(new URL('../../format/src/__fixtures__/png-variants.json', import.meta.url), 'utf8')) as Record<
+    string,
+    { png: string }
+  >;
 
   it('gives the same pixels as the pure-JavaScript path (checked against Pillow in @gradcam/format) for every colour type and bit depth', async () => {
     await useTensorflowBackend();

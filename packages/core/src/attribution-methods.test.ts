@@ -46,7 +46,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-const raw = async (method: Parameters<typeof explain>[2]['method'], t = 1) => {
+const raw = async (method: NonNullable<Parameters<typeof explain>[2]>['method'], t = 1) => {
   const before = tf.memory().numTensors;
   const expl = await explain(toy, doc, { method, targets: [t], normalize: false, relu: false, batchSize: 3 });
   expect(tf.memory().numTensors).toBe(before);

@@ -173,10 +173,10 @@ export function detectionTarget(options: DetectionTargetOptions): TargetFunction
         const inter = tf.mul(tf.relu(tf.sub(tf.minimum(px2, rx2), tf.maximum(px1, rx1))), tf.relu(tf.sub(tf.minimum(py2, ry2), tf.maximum(py1, ry1))));
         const areaR = tf.mul(tf.relu(tf.sub(rx2, rx1)), tf.relu(tf.sub(ry2, ry1)));
         const iou = tf.reshape(tf.div(inter, tf.maximum(tf.sub(tf.add(areaP, areaR), inter), 1e-12)), [-1]);
-        const best = tf.argMax(iou);
-        const bestIou = tf.gather(iou, best);
-        const score = tf.gather(tf.reshape(tf.slice(table, [0, 4 + classIds[i]], [-1, 1]), [-1]), best);
-        total = tf.add(total, tf.where(tf.greater(bestIou, iouThreshold), tf.add(bestIou, score), tf.zerosLike(bestIou)));
+        // The match is a choice, not a function to differentiate: read it, then score that box.
+        const best = tf.argMax(iou).dataSync()[0];
+        const bestIou = tf.slice(iou, [best], [1]);
+        if (bestIou.dataSync()[0] > iouThreshold) total = tf.add(total, tf.add(bestIou, tf.reshape(tf.slice(table, [best, 4 + classIds[i]], [1, 1]), [1])));
       });
       return tf.reshape(total, []) as tf.Scalar;
     },
