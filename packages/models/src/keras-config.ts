@@ -99,7 +99,7 @@ function inboundNodes(nodes: unknown[] | undefined, where: string): unknown[] {
     const visit = (value: unknown) => {
       if (Array.isArray(value)) value.forEach(visit);
       else if (value && typeof value === 'object' && (value as { class_name?: string }).class_name === '__keras_tensor__') {
-        const history = ((value as { config: { keras_history: [string, number, number] } }).config ?? {}).keras_history;
+        const history = (value as { config: { keras_history: [string, number, number] } }).config?.keras_history;
         if (!Array.isArray(history)) throw new ModelLoadError(`${where}: a layer input has no keras_history.`);
         refs.push([history[0], history[1], history[2], {}]);
       }
