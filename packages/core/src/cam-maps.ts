@@ -20,6 +20,11 @@ export interface CamPostOptions {
   readonly relu?: boolean;
   /** Default 'max'. */
   readonly normalize?: CamNormalization;
+  /**
+   * 'relative' (default): divide by the map's own max|map| (or range), zero maps stay zero, so
+   * every map peaks at 1 whatever the size of its raw values; 'keras': ELI5's / (max + 1e-7).
+   */
+  readonly scaling?: 'relative' | 'keras';
 }
 
 /** Checks a `normalize` option, throwing InvalidInputError with the valid values. */
@@ -32,12 +37,15 @@ export function checkNormalization(value: unknown): CamNormalization {
 /** ReLU (unless `relu: false`) and the normalisation, per map of `raw` [t, h, w]. Returns a new tensor. */
 export function normalizeMaps(raw: tf.Tensor3D, options: CamPostOptions = {}): tf.Tensor3D {
   const normalize = checkNormalization(options.normalize);
+  const keras = options.scaling === 'keras';
+  // divNoNan: x / 0 = 0, so an all-zero (or constant, for minmax) map stays zero.
+  const divide = (x: tf.Tensor, by: tf.Tensor) => (keras ? tf.div(x, tf.add(by, KERAS_EPSILON)) : tf.divNoNan(x, by));
   return tf.tidy(() => {
     const rectified = options.relu === false ? raw : tf.relu(raw);
     if (normalize === false) return rectified.clone();
-    if (normalize === 'max') return tf.div(rectified, tf.add(tf.max(tf.abs(rectified), [1, 2], true), KERAS_EPSILON)) as tf.Tensor3D;
+    if (normalize === 'max') return divide(rectified, tf.max(tf.abs(rectified), [1, 2], true)) as tf.Tensor3D;
     const min = tf.min(rectified, [1, 2], true);
-    return tf.div(tf.sub(rectified, min), tf.add(tf.sub(tf.max(rectified, [1, 2], true), min), KERAS_EPSILON)) as tf.Tensor3D;
+    return divide(tf.sub(rectified, min), tf.sub(tf.max(rectified, [1, 2], true), min)) as tf.Tensor3D;
   });
 }
 
@@ -75,7 +83,7 @@ export async function camMaps(method: CamMethod, inputs: CamInputs, options: Cam
   let raw: tf.Tensor3D | undefined;
   try {
     raw = await rawMaps(result, inputs.activations, options.eigenSmooth === true);
-    return normalizeMaps(raw, options);
+    return normalizeMaps(raw, { ...options, scaling: method.scaling ?? 'relative' });
   } finally {
     raw?.dispose();
     for (const t of [result.weights, result.contributions, result.maps]) t?.dispose();

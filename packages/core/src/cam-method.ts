@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Target } from './targets.js';
 
 /** Progress of a method that runs the model many times (Score-CAM): `done` of `total` forward passes' inputs. */
 export type CamProgress = (done: number, total: number) => void;
@@ -15,8 +16,8 @@ export interface CamInputs {
    * `counterfactual` is set). Present for every method; only gradient methods read it.
    */
   readonly gradients: tf.Tensor4D;
-  /** The explained class ids, in the order of the gradients' rows. */
-  readonly targets: readonly number[];
+  /** The explained targets (class ids, target functions), in the order of the gradients' rows. */
+  readonly targets: readonly Target[];
   /** The preprocessed image, [1, H, W, C]. */
   readonly input: tf.Tensor4D;
   /**
@@ -25,6 +26,21 @@ export interface CamInputs {
    * adapter cannot predict (it has no `predict`).
    */
   readonly score?: (batch: tf.Tensor4D) => tf.Tensor2D;
+  /**
+   * The targets' scores on a batch of preprocessed images [n, H, W, C] → [n, targets] (each row
+   * scored by every target, target functions included). Undefined when the adapter cannot predict.
+   */
+  readonly scoreTargets?: (batch: tf.Tensor4D) => tf.Tensor2D;
+  /**
+   * ∂score/∂input of target `targets[t]` for each image of a batch [n, H, W, C] → [n, H, W, C],
+   * through the adapter's `predict` (Integrated Gradients, SmoothGrad). Undefined without predict.
+   */
+  readonly inputGradients?: (batch: tf.Tensor4D, t: number) => tf.Tensor4D;
+  /**
+   * The targets' scores when the layer's output is replaced by each row of `activations`
+   * [n, h, w, c] → [n, targets] (AblationCAM). Undefined when the adapter has no `predictAt`.
+   */
+  readonly scoreAt?: (activations: tf.Tensor4D) => tf.Tensor2D;
   /** How many images one model call may take (Score-CAM's chunk of masks). */
   readonly batchSize: number;
   /** Called after each chunk of model calls. */
@@ -59,5 +75,22 @@ export interface CamMethod {
   readonly usesGradients: boolean;
   /** Runs the model on modified inputs through `score` (needs an adapter with `predict`). */
   readonly usesModel: boolean;
+  /**
+   * How `normalize: 'max'` divides: 'relative' (default) by the map's own max|map| (and
+   * 'minmax' by its own range), so every map peaks at 1 however small its raw values; 'keras'
+   * by max + 1e-7, ELI5's division, kept for ELI5's Grad-CAM alone.
+   */
+  readonly scaling?: 'relative' | 'keras';
+  /**
+   * Scores the model runs on modified inputs from the pre-softmax outputs when the model ends
+   * in softmax and the caller did not set `logits` (Score-CAM: on probabilities its weights are
+   * nearly flat).
+   */
+  readonly prefersLogits?: boolean;
+  /**
+   * 'input' for attribution methods whose map is at the input's resolution and does not depend
+   * on the layer (Integrated Gradients, SmoothGrad, Occlusion); default 'layer'.
+   */
+  readonly resolution?: 'layer' | 'input';
   compute(inputs: CamInputs): CamResult | Promise<CamResult>;
 }

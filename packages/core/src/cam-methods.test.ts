@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core registers no gradient functions itself (tfjs-layers does, in @gradcam/models).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { normalizeMaps } from './cam-maps.js';
 import type { CamMethod } from './cam-method.js';
@@ -36,12 +38,27 @@ const toy: ExplainableModel = {
     return { activations, scores, outputs, targets, gradients, dispose: () => tf.dispose([activations, scores, outputs, gradients]) };
   },
   predict: (batch) => predict(batch),
+  // The explained layer is the input: replacing its output is running the model on the rows.
+  predictAt: (_doc, _layer, activations) => predict(activations),
 };
 const doc = tf.keep(tf.randomUniform([1, H, W, C], 0, 1, 'float32', 7)) as tf.Tensor4D;
 
 describe('the CAM method registry', () => {
   it('lists the built-in methods, gradcam first', () => {
-    expect(listCamMethods().map((m) => m.id)).toEqual(['gradcam', 'gradcam++', 'hirescam', 'layercam', 'xgradcam', 'scorecam', 'eigencam', 'eigengradcam']);
+    expect(listCamMethods().map((m) => m.id)).toEqual([
+      'gradcam',
+      'gradcam++',
+      'hirescam',
+      'layercam',
+      'xgradcam',
+      'scorecam',
+      'eigencam',
+      'eigengradcam',
+      'ablationcam',
+      'integrated-gradients',
+      'smoothgrad',
+      'occlusion',
+    ]);
     expect(listCamMethods().map((m) => m.displayName)).toContain('Grad-CAM++');
   });
 

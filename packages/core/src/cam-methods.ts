@@ -1,12 +1,16 @@
 import type { CamMethod } from './cam-method.js';
 import { InvalidInputError, listChoices } from './errors.js';
+import { ablationCam } from './methods/ablation-cam.js';
 import { eigenCam } from './methods/eigen-cam.js';
 import { eigenGradCam } from './methods/eigen-grad-cam.js';
 import { gradCam } from './methods/grad-cam.js';
 import { gradCamPlusPlus } from './methods/grad-cam-plus-plus.js';
 import { hiResCam } from './methods/hires-cam.js';
+import { integratedGradients } from './methods/integrated-gradients.js';
 import { layerCam } from './methods/layer-cam.js';
+import { occlusionSensitivity } from './methods/occlusion.js';
 import { scoreCam } from './methods/score-cam.js';
+import { smoothGrad } from './methods/smooth-grad.js';
 import { xGradCam } from './methods/xgrad-cam.js';
 
 /** The methods core ships, in the order they are listed; 'gradcam' (ELI5's) is the default. */
@@ -19,6 +23,10 @@ export const BUILTIN_CAM_METHODS: readonly CamMethod[] = Object.freeze([
   scoreCam,
   eigenCam,
   eigenGradCam,
+  ablationCam,
+  integratedGradients(),
+  smoothGrad(),
+  occlusionSensitivity(),
 ]);
 
 // The same registry pattern as the model adapters: built-ins first, plugins added after.

@@ -3,19 +3,32 @@ import { type CamNormalization, camMaps, checkNormalization } from './cam-maps.j
 import type { CamMethod, CamProgress } from './cam-method.js';
 import { getCamMethod } from './cam-methods.js';
 import { GradcamError, InvalidInputError, InvalidTargetError } from './errors.js';
-import type { Capture, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
+import type { Capture, ExplainableModel, LayerInfo } from './explainable-model.js';
 import { type LayerRef, resolveLayer } from './layer-selection.js';
+import { combineLayerExplanations } from './multi-layer.js';
 import { toExplainableModel } from './registry.js';
+import { scoreEachTarget, type Target, type TargetSpec, targetName, targetScores } from './targets.js';
 import type { Explanation, RgbaImage, TargetExplanation } from './types.js';
 import { yieldToEventLoop } from './yield.js';
 
 /** Options of explain(). */
 export interface ExplainOptions {
-  /** Class ids to explain, a single id, or `{ top: k }`; default: the predicted class. */
-  readonly targets?: TargetSpec | number;
-  /** Layer to explain at; default: ELI5's automatic choice. */
-  readonly layer?: LayerRef;
-  /** Explain the pre-softmax score (the model itself is not changed). */
+  /**
+   * Class ids and/or target functions to explain (a list, or a single one), or `{ top: k }`;
+   * default: the predicted class. See classTarget, regressionTarget, segmentationTarget, detectionTarget.
+   */
+  readonly targets?: TargetSpec | Target;
+  /**
+   * Layer to explain at; default: ELI5's automatic choice. Several layers: each layer's map,
+   * resized to the largest one (bilinear) and averaged, then normalised again (pytorch-grad-cam's
+   * multi-layer CAM).
+   */
+  readonly layer?: LayerRef | readonly LayerRef[];
+  /**
+   * Explain the pre-softmax score (the model itself is not changed). Unset: the model output,
+   * except that methods that prefer logits (Score-CAM) score their modified inputs pre-softmax
+   * when the model ends in softmax.
+   */
   readonly logits?: boolean;
   /** The input image, kept in the Explanation for formatting. */
   readonly image?: RgbaImage;
@@ -81,10 +94,28 @@ async function augmentationSmoothing(input: tf.Tensor4D, plain: tf.Tensor3D, run
   return mean;
 }
 
-/** The score callback CAM methods use to run the model on modified inputs, when the adapter can predict. */
-export function scoreFunction(explainable: ExplainableModel, logits: boolean): ((batch: tf.Tensor4D) => tf.Tensor2D) | undefined {
+/**
+ * The score callback CAM methods use to run the model on modified inputs, when the adapter can
+ * predict. `logits: 'auto'` asks for the pre-softmax output and falls back to the model output,
+ * once and for all, when the model has no softmax to strip (the adapter's InvalidInputError).
+ */
+export function scoreFunction(explainable: ExplainableModel, logits: boolean | 'auto'): ((batch: tf.Tensor4D) => tf.Tensor2D) | undefined {
   const predict = explainable.predict?.bind(explainable);
-  return predict ? (batch) => predict(batch, { logits }) : undefined;
+  if (!predict) return undefined;
+  let mode = logits;
+  return (batch) => {
+    if (mode === 'auto') {
+      try {
+        const out = predict(batch, { logits: true }) as tf.Tensor2D;
+        mode = true;
+        return out;
+      } catch (error) {
+        if (!(error instanceof InvalidInputError)) throw error;
+        mode = false;
+      }
+    }
+    return predict(batch, { logits: mode }) as tf.Tensor2D;
+  };
 }
 
 function checkMethodOptions(method: CamMethod, options: ExplainOptions): void {
@@ -98,20 +129,43 @@ function checkMethodOptions(method: CamMethod, options: ExplainOptions): void {
   }
 }
 
-function normaliseTargets(spec: TargetSpec | number | undefined, numClasses: number): TargetSpec {
-  if (spec === undefined) return { top: 1 };
-  if (typeof spec === 'number') return normaliseTargets([spec], numClasses);
+/** The model's output shape, [null, numClasses] unless the adapter says otherwise. */
+function outputShapeOf(model: ExplainableModel): readonly (number | null)[] {
+  return model.outputShape ?? [null, model.numClasses];
+}
+
+function normaliseTargets(spec: TargetSpec | Target | undefined, model: ExplainableModel): TargetSpec {
+  const { numClasses } = model;
+  const shape = outputShapeOf(model);
+  const classifier = shape.length === 2;
+  const needClassifier = (what: string) => {
+    if (!classifier) {
+      throw new InvalidTargetError(
+        `${what} needs a classifier output [batch, classes]; ${model.name} outputs [${shape.map((d) => d ?? 'N').join(', ')}]. ` +
+          'Give a target function instead: segmentationTarget, detectionTarget, regressionTarget or your own.',
+      );
+    }
+  };
+  if (spec === undefined) {
+    needClassifier('The default target (the predicted class)');
+    return { top: 1 };
+  }
+  if (typeof spec === 'number' || typeof spec === 'function') return normaliseTargets([spec], model);
   if (Array.isArray(spec)) {
-    if (spec.length === 0) throw new InvalidTargetError('targets is an empty list; give at least one class id, or omit it for the predicted class.');
-    for (const t of spec) {
+    if (spec.length === 0)
+      throw new InvalidTargetError('targets is an empty list; give at least one class id or target function, or omit it for the predicted class.');
+    for (const t of spec as readonly Target[]) {
+      if (typeof t === 'function') continue;
       if (!Number.isInteger(t) || t < 0 || t >= numClasses) {
         throw new InvalidTargetError(
-          `Target ${t} is not a class id of this model: valid ids are integers 0 … ${numClasses - 1} (the model has ${numClasses} classes).`,
+          `Target ${t} is not a class id of this model: valid ids are integers 0 … ${numClasses - 1} (the model has ${numClasses} classes), or target functions.`,
         );
       }
+      needClassifier(`The class id target ${t}`);
     }
     return spec;
   }
+  needClassifier('{ top: k }');
   const top = (spec as { top: number }).top;
   if (!Number.isInteger(top) || top < 1 || top > numClasses) {
     throw new InvalidTargetError(`top must be an integer from 1 to ${numClasses} (the number of classes); got ${top}.`);
@@ -188,7 +242,10 @@ interface Plan {
   readonly explainable: ExplainableModel;
   readonly layer: LayerInfo;
   readonly targets: TargetSpec;
+  /** The capture's scores: the model output unless `logits: true`. */
   readonly logits: boolean;
+  /** What the model-running methods score: `logits`, or 'auto' for a method that prefers logits when `logits` is unset. */
+  readonly modelLogits: boolean | 'auto';
   readonly method: CamMethod;
   readonly normalize: CamNormalization;
   readonly options: Omit<ExplainOptions, 'image'>;
@@ -196,16 +253,41 @@ interface Plan {
 
 function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan {
   const explainable = toExplainableModel(model);
-  const layer = resolveLayer(explainable, options.layer);
-  const targets = normaliseTargets(options.targets, explainable.numClasses);
+  if (Array.isArray(options.layer)) throw new InvalidInputError('makePlan takes one layer.');
+  const layer = resolveLayer(explainable, options.layer as LayerRef | undefined);
+  const targets = normaliseTargets(options.targets, explainable);
   const method = getCamMethod(options.method ?? 'gradcam');
   checkMethodOptions(method, options);
   const normalize = checkNormalization(options.normalize);
-  return { explainable, layer, targets, logits: options.logits ?? false, method, normalize, options };
+  const modelLogits = options.logits ?? (method.prefersLogits ? 'auto' : false);
+  return { explainable, layer, targets, logits: options.logits ?? false, modelLogits, method, normalize, options };
 }
 
-/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c] and the target ids. */
+/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c] and the targets. */
 type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'>;
+
+/** The model-running callbacks of CamInputs for one image, when the adapter can predict (and predictAt). */
+function modelCallbacks(plan: Plan, targets: readonly Target[], input: () => tf.Tensor4D, counterfactual: boolean) {
+  const { explainable, layer } = plan;
+  const run = scoreFunction(explainable, plan.modelLogits);
+  const exact = scoreFunction(explainable, plan.logits);
+  const predictAt = explainable.predictAt?.bind(explainable);
+  return {
+    score: run,
+    scoreTargets: run ? (batch: tf.Tensor4D) => tf.tidy(() => scoreEachTarget(run(batch), targets)) : undefined,
+    inputGradients: exact
+      ? (batch: tf.Tensor4D, t: number) =>
+          tf.tidy(() => {
+            const rowTargets = Array.from({ length: batch.shape[0] }, () => targets[t]);
+            const g = tf.grad((x: tf.Tensor) => tf.sum(targetScores(exact(x as tf.Tensor4D), rowTargets)))(batch) as tf.Tensor4D;
+            return counterfactual ? (tf.neg(g) as tf.Tensor4D) : g;
+          })
+      : undefined,
+    scoreAt: predictAt
+      ? (activations: tf.Tensor4D) => tf.tidy(() => scoreEachTarget(predictAt(input(), layer, activations, { logits: plan.logits }), targets))
+      : undefined,
+  };
+}
 
 /**
  * The method's post-processed maps [targets, h, w] for one image (counterfactual applied).
@@ -225,7 +307,7 @@ async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Ten
         get input() {
           return input();
         },
-        score: scoreFunction(plan.explainable, plan.logits),
+        ...modelCallbacks(plan, captured.targets, input, options.counterfactual === true),
         batchSize: options.batchSize ?? 32,
         onProgress: options.onProgress,
       },
@@ -245,7 +327,7 @@ async function explainCaptured(
   plan: Plan,
   captured: ImageCapture,
   input: () => tf.Tensor4D,
-  scores: Float32Array,
+  scores: tf.Tensor,
   outputs: Float32Array,
   image: RgbaImage | undefined,
 ): Promise<Explanation> {
@@ -266,29 +348,42 @@ async function explainCaptured(
     }
     const mapData = (await maps.data()) as Float32Array;
     const [, height, width] = maps.shape;
-    const probabilities = logits ? softmaxRow(scores) : undefined;
-    const explained: TargetExplanation[] = captured.targets.map((target, i) => ({
-      target,
-      ...(options.labels?.[target] !== undefined ? { label: options.labels[target] } : {}),
-      score: scores[target],
-      ...(probabilities ? { proba: probabilities[target] } : {}),
-      heatmap: { width, height, data: mapData.slice(i * width * height, (i + 1) * width * height) },
-    }));
+    const { targets } = captured;
+    const rowScores = tf.tidy(() => targetScores(tf.tile(scores, [targets.length, ...scores.shape.slice(1).map(() => 1)]), targets));
+    const scoreValues = await rowScores.data();
+    rowScores.dispose();
+    const classifier = scores.rank === 2;
+    const probabilities = logits && classifier ? softmaxRow((await scores.data()) as Float32Array) : undefined;
+    const explained: TargetExplanation[] = targets.map((target, i) => {
+      // A target function without a class is known by its position in the targets list.
+      const id = typeof target === 'number' ? target : (target.classId ?? i);
+      const hasClass = typeof target === 'number' || target.classId !== undefined;
+      return {
+        target: id,
+        ...(typeof target === 'function' ? { name: targetName(target) } : {}),
+        ...(hasClass && options.labels?.[id] !== undefined ? { label: options.labels[id] } : {}),
+        score: scoreValues[i],
+        ...(probabilities && typeof target === 'number' ? { proba: probabilities[target] } : {}),
+        heatmap: { width, height, data: mapData.slice(i * width * height, (i + 1) * width * height) },
+      };
+    });
+    const where = method.resolution === 'input' ? 'the input' : `'${layer.name}'`;
     const warnings = explained
       .filter((t) => !t.heatmap.data.some((v) => v !== 0))
       .map(
         (t) =>
-          `Target ${t.target}${t.label ? ` (${t.label})` : ''}: the ${method.displayName} map at '${layer.name}' is all zeros — nothing at this layer raises the score ` +
+          `Target ${t.name ?? t.target}${t.label ? ` (${t.label})` : ''}: the ${method.displayName} map at ${where} is all zeros — nothing there raises the score ` +
           '(its weighted activations are negative everywhere). Try another layer or logits: true.',
       );
     return {
       estimator: explainable.name,
       description: describeMethod(method.displayName),
       method: method.displayName,
-      layer: layer.name,
+      layer: method.resolution === 'input' ? 'input' : layer.name,
       backend: tf.getBackend(),
       ...(image ? { image } : {}),
       outputs: Array.from(outputs),
+      ...(classifier ? {} : { outputShape: scores.shape.slice(1) }),
       targets: explained,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
@@ -332,6 +427,31 @@ function defaultChunkSize(layer: LayerInfo): number {
  * found it.
  */
 export async function explainBatch(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions = {}): Promise<Explanation[]> {
+  const layers = layerList(options);
+  if (layers === undefined) return explainBatchAtLayer(model, docs, options);
+  const perLayer: Explanation[][] = [];
+  for (const layer of layers) perLayer.push(await explainBatchAtLayer(model, docs, { ...options, layer }));
+  return perLayer[0].map((_, i) =>
+    combineLayerExplanations(
+      perLayer.map((each) => each[i]),
+      options,
+    ),
+  );
+}
+
+/** The layers of a several-layer explanation, or undefined for one layer. */
+function layerList(options: Pick<ExplainOptions, 'layer' | 'method'>): LayerRef[] | undefined {
+  if (!Array.isArray(options.layer)) return undefined;
+  const layers = options.layer as readonly LayerRef[];
+  if (layers.length === 0) throw new InvalidInputError('layer is an empty list; give one layer, several, or omit it for the default layer.');
+  const method = getCamMethod(options.method ?? 'gradcam');
+  if (layers.length > 1 && method.resolution === 'input') {
+    throw new InvalidInputError(`${method.displayName} attributes the input, not a layer: give at most one layer.`);
+  }
+  return [...layers];
+}
+
+async function explainBatchAtLayer(model: unknown, docs: tf.Tensor | readonly tf.Tensor[], options: ExplainBatchOptions): Promise<Explanation[]> {
   const { images, chunkSize: rows, ...rest } = options;
   const list = Array.isArray(docs) ? docs : undefined;
   const batch = list === undefined ? (docs as tf.Tensor) : undefined;
@@ -410,8 +530,8 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
           'it must return one list of targets per image and one gradient row per target, image-major.',
       );
     }
-    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
-    const classes = captured.scores.shape[1];
+    const outputs = (await captured.outputs.data()) as Float32Array;
+    const classes = captured.outputs.size / n;
     const results: Explanation[] = [];
     let row = 0;
     for (let i = 0; i < n; i++) {
@@ -420,6 +540,7 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
       const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;
       row += ids.length;
       let input: tf.Tensor4D | undefined;
+      const scores = tf.slice(captured.scores, i, 1);
       try {
         const own = { activations, gradients, targets: ids };
         const range = [i * classes, (i + 1) * classes];
@@ -428,9 +549,9 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
           input ??= tf.keep(tf.slice(docs, i, 1) as tf.Tensor4D);
           return input;
         };
-        results.push(await explainCaptured(plan, own, inputOf, scores.subarray(range[0], range[1]), outputs.subarray(range[0], range[1]), images?.[i]));
+        results.push(await explainCaptured(plan, own, inputOf, scores, outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose([activations, gradients]);
+        tf.dispose([activations, gradients, scores]);
         input?.dispose();
       }
     }
@@ -448,6 +569,14 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
  * Leaves `tf.memory().numTensors` as it found it.
  */
 export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOptions = {}): Promise<Explanation> {
+  const layers = layerList(options);
+  if (layers === undefined) return explainAtLayer(model, doc, options);
+  const each: Explanation[] = [];
+  for (const layer of layers) each.push(await explainAtLayer(model, doc, { ...options, layer }));
+  return combineLayerExplanations(each, options);
+}
+
+async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOptions): Promise<Explanation> {
   const { image, ...rest } = options;
   const plan = makePlan(model, rest);
   const input = checkDoc(doc, plan.explainable.inputShape);
@@ -455,8 +584,8 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
   try {
     await checkFinite(input, 'doc');
     captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets });
-    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
-    return await explainCaptured(plan, captured, () => input, scores, outputs, image);
+    const outputs = (await captured.outputs.data()) as Float32Array;
+    return await explainCaptured(plan, captured, () => input, captured.scores, outputs, image);
   } finally {
     captured?.dispose();
     if (input !== doc) input.dispose();

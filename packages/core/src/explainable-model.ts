@@ -1,4 +1,7 @@
-import type { Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Target, TargetSpec } from './targets.js';
+
+export type { Target, TargetSpec } from './targets.js';
 
 /** Describes one layer (or graph node) that a CAM can be computed at. */
 export interface LayerInfo {
@@ -14,14 +17,11 @@ export interface LayerInfo {
   readonly index: number;
 }
 
-/** How targets are chosen: explicit class ids, or the k best classes of the prediction. */
-export type TargetSpec = readonly number[] | { readonly top: number };
-
 /** Options of one capture. */
 export interface CaptureOptions {
   /** Explain the pre-softmax score instead of the model output. */
   readonly logits: boolean;
-  /** Which classes to explain. */
+  /** Which classes (or target functions) to explain. */
   readonly targets: TargetSpec;
 }
 
@@ -29,12 +29,14 @@ export interface CaptureOptions {
 export interface Capture {
   /** The layer's output for the input, [1, h, w, c]. */
   readonly activations: Tensor4D;
-  /** The scores that were differentiated, [1, classes] (logits when `logits` was set). */
-  readonly scores: Tensor2D;
-  /** The model's own output, [1, classes]. */
-  readonly outputs: Tensor2D;
-  /** The explained class ids, in order. */
-  readonly targets: readonly number[];
+  /** The output the targets were scored on, [1, classes] for a classifier (logits when `logits` was set). */
+  readonly scores: Tensor;
+  /** The model's own output, [1, classes] for a classifier. */
+  readonly outputs: Tensor;
+  /** The explained targets, in order: class ids (top-k resolved) and target functions. */
+  readonly targets: readonly Target[];
+  /** Optional: each target's differentiated score, [targets] (read from `scores` when absent). */
+  readonly targetScores?: Tensor1D;
   /** dScore_t / dActivations for each target t, [targets, h, w, c]: total derivatives. */
   readonly gradients: Tensor4D;
   dispose(): void;
@@ -47,12 +49,14 @@ export interface Capture {
 export interface BatchCapture {
   /** The layer's output for each image, [N, h, w, c]. */
   readonly activations: Tensor4D;
-  /** The scores that were differentiated, [N, classes] (logits when `logits` was set). */
-  readonly scores: Tensor2D;
-  /** The model's own output, [N, classes]. */
-  readonly outputs: Tensor2D;
-  /** The explained class ids of each image, in order: `targets[i]` for image i (top-k: its own best classes). */
-  readonly targets: readonly (readonly number[])[];
+  /** The output the targets were scored on, [N, classes] for a classifier (logits when `logits` was set). */
+  readonly scores: Tensor;
+  /** The model's own output, [N, classes] for a classifier. */
+  readonly outputs: Tensor;
+  /** The explained targets of each image, in order: `targets[i]` for image i (top-k: its own best classes). */
+  readonly targets: readonly (readonly Target[])[];
+  /** Optional: each row's differentiated score, [Σ targets], image-major like `gradients`. */
+  readonly targetScores?: Tensor1D;
   /**
    * dScore/dActivations, [Σ_i targets[i].length, h, w, c], image-major: image i's rows start at
    * Σ_{j<i} targets[j].length (row i·K + k for K targets per image), one per target, total derivatives.
@@ -71,8 +75,14 @@ export interface ExplainableModel {
   readonly name: string;
   /** Input shape with the batch axis as null, e.g. [null, 224, 224, 3]. */
   readonly inputShape: readonly (number | null)[];
-  /** Number of output classes. */
+  /** Number of output classes (the output's last axis). */
   readonly numClasses: number;
+  /**
+   * Optional (added to 'v1' compatibly): the output shape with the batch axis as null; absent
+   * means [null, numClasses]. Class-id targets need a [batch, classes] output; other outputs
+   * (segmentation, detection) are explained through target functions.
+   */
+  readonly outputShape?: readonly (number | null)[];
   /** Layers a CAM can be computed at, in model order. */
   layers(): LayerInfo[];
   /** ELI5's rule: from the end, the first layer whose output rank equals the input rank. */
@@ -89,7 +99,16 @@ export interface ExplainableModel {
   /**
    * Optional (added to 'v1' compatibly): the model's scores for a batch of preprocessed images
    * [n, h, w, c] → [n, classes] — the model output, or the pre-softmax scores with `logits`.
-   * Synchronous, no gradient tape, callable inside tf.tidy. Score-CAM and the metrics need it.
+   * Synchronous, callable inside tf.tidy. Score-CAM, Occlusion and the metrics need it; Integrated
+   * Gradients and SmoothGrad differentiate it with respect to `batch` (tf.grad), so it must be
+   * differentiable for them.
    */
-  predict?(batch: Tensor4D, options: { readonly logits: boolean }): Tensor2D;
+  predict?(batch: Tensor4D, options: { readonly logits: boolean }): Tensor;
+  /**
+   * Optional (added to 'v1' compatibly): the model's output for one image `doc` [1, h, w, c] when
+   * `layer`'s output is replaced by each row of `activations` [n, h', w', c'] → [n, …] (the rest
+   * of the model run on those rows, skip connections fed from `doc`). No gradient tape. AblationCAM
+   * needs it.
+   */
+  predictAt?(doc: Tensor4D, layer: LayerInfo, activations: Tensor4D, options: { readonly logits: boolean }): Tensor;
 }

@@ -14,8 +14,13 @@ export interface Heatmap {
 
 /** One explained class of an Explanation. */
 export interface TargetExplanation {
-  /** Class index into the model output. */
+  /**
+   * Class index into the model output; for a target function, its `classId`, or else its
+   * position in the `targets` list.
+   */
   readonly target: number;
+  /** A target function's name ('class 3 over 412 px', your function's name); undefined for class ids. */
+  readonly name?: string;
   /** Human label of the class, when the model has labels. */
   readonly label?: string;
   /** The explained score: the model output for the target (pre-softmax with `logits`). */
@@ -36,14 +41,18 @@ export interface Explanation {
   readonly description: string;
   /** CAM method display name, e.g. 'Grad-CAM'. */
   readonly method: string;
-  /** Name (or path) of the layer the map was computed at. */
+  /** Name (or path) of the layer the map was computed at ('a+b' for several; 'input' for input attributions). */
   readonly layer: string;
+  /** The layers whose maps were averaged, when there were several. */
+  readonly layers?: readonly string[];
   /** tfjs backend that computed it. */
   readonly backend: string;
   /** The input image as RGBA, when known (ELI5 keeps it for formatting). */
   readonly image?: RgbaImage;
-  /** The model's output for the image (all classes), as computed in the same forward pass. */
+  /** The model's output for the image (all classes), as computed in the same forward pass; flattened row-major. */
   readonly outputs: readonly number[];
+  /** The output's shape per image when it is not [classes] (segmentation, detection). */
+  readonly outputShape?: readonly number[];
   readonly targets: readonly TargetExplanation[];
   /** Things worth knowing about this result, e.g. a target whose map is all zeros. */
   readonly warnings?: readonly string[];

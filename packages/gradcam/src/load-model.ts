@@ -11,12 +11,13 @@ import {
   isLayersModel,
   loadBundledModel,
   loadImagenetModel,
+  loadKerasModel,
 } from '@gradcam/models';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend.js';
-import { type ModelReadLimits, readModelArtifacts } from './model-files.js';
+import { type ModelReadLimits, readModelArtifacts, readModelFile } from './model-files.js';
 
 /** One decoded prediction. */
 export interface Prediction {
@@ -175,6 +176,8 @@ function build(
 }
 
 const KNOWN_IDS = [...BUNDLED_MODEL_IDS, ...IMAGENET_MODEL_IDS];
+/** Keras model files, by extension (a path or a URL, query string allowed). */
+const KERAS_FILE = /\.(keras|h5|hdf5)(\?.*)?$/i;
 
 /** True for a LoadedModel. */
 export function isLoadedModel(value: unknown): value is LoadedModel {
@@ -253,8 +256,16 @@ export async function loadModel(
     const model = await loadImagenetModel(source, { weights: weights ?? 'imagenet', cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch });
     return build(source, model, options, IMAGENET_LABELS, { preprocess: '[-1,1]', classIds: IMAGENET_CLASS_IDS });
   }
+  if (KERAS_FILE.test(source)) {
+    const model = await loadKerasModel(await readModelFile(source, options), source, { maxBytes: options.maxBytes });
+    // A model that starts by rescaling its input takes raw 0…255 pixels.
+    const rescales = model.layers.some((l, i) => i <= 1 && l.getClassName() === 'Rescaling');
+    return build(source, model, options, undefined, { preprocess: rescales ? 'none' : undefined });
+  }
   if (!/^https?:\/\//i.test(source) && !/\.json$/i.test(source)) {
-    throw new ModelLoadError(`Unknown model '${source}'. Use a model id (${listChoices(KNOWN_IDS)}), a path to a tfjs model.json, or an http(s) URL.`);
+    throw new ModelLoadError(
+      `Unknown model '${source}'. Use a model id (${listChoices(KNOWN_IDS)}), a path to a tfjs model.json or a Keras .keras / .h5 file, or an http(s) URL.`,
+    );
   }
   return build(source, await loadTfjsModel(source, options), options);
 }

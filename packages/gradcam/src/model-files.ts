@@ -63,6 +63,20 @@ function checkManifest(source: string, manifest: unknown): asserts manifest is M
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
 
 /**
+ * Reads one model file (a Keras .keras or .h5) from a path (a regular file) or an http(s) URL,
+ * at most `maxBytes` (default 1 GiB), with the same HTTP limits as readModelArtifacts.
+ * @throws ModelLoadError naming the file and the rule it broke.
+ */
+export async function readModelFile(source: string, limits: ModelReadLimits = {}): Promise<Uint8Array> {
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  if (!(maxBytes > 0)) throw new ModelLoadError(`maxBytes must be a positive number; got ${String(limits.maxBytes)}.`);
+  if (isUrl(source)) {
+    return (await boundedFetch(source, { ...limits, deadline: deadlineIn(limits.deadlineMs), maxBytes, error: ModelLoadError, what: 'the model file' })).bytes;
+  }
+  return readRegularFile(source, { maxBytes, error: ModelLoadError, what: 'the model file' });
+}
+
+/**
  * Reads a tfjs model — its model.json and the weight files its manifest names — from a path
  * (Node) or an http(s) URL, as ModelArtifacts for tf.io.fromMemory, under these rules:
  * - each weight path resolves inside the model's own folder (no absolute path, no `..` out of it,

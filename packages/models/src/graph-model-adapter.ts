@@ -69,6 +69,7 @@ export class GraphModelAdapter implements ExplainableModel {
   readonly name: string;
   readonly inputShape: readonly (number | null)[];
   readonly numClasses: number;
+  readonly outputShape: readonly (number | null)[];
   readonly #model: GraphModel;
   readonly #layers: LayerInfo[];
   readonly #fullNames = new Map<string, string>();
@@ -94,7 +95,9 @@ export class GraphModelAdapter implements ExplainableModel {
       const outs = model.execute({ [model.inputNodes[0]]: tf.zeros(probeShape) }, [...nodes.map((n) => n.name), model.outputNodes[0]]) as tf.Tensor[];
       return outs.map((t) => t.shape);
     });
-    this.numClasses = shapes[shapes.length - 1][1] as number;
+    const outShape = shapes[shapes.length - 1];
+    this.numClasses = outShape[outShape.length - 1] as number;
+    this.outputShape = [null, ...outShape.slice(1)];
     const spatial = nodes.filter((_, i) => shapes[i].length === this.inputShape.length);
     const prefix = commonPrefix(spatial.map((n) => n.name));
     this.#layers = [];
@@ -125,6 +128,19 @@ export class GraphModelAdapter implements ExplainableModel {
   predict(batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
     const output = this.#outputNode(options.logits);
     return tf.tidy(() => this.#model.execute({ [this.#model.inputNodes[0]]: batch }, output) as tf.Tensor2D);
+  }
+
+  /** The output for `doc` with the node's value replaced by each row of `activations` (AblationCAM). */
+  predictAt(doc: tf.Tensor4D, info: LayerInfo, activations: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor {
+    const node = this.#fullNames.get(info.name);
+    if (node === undefined) throw new NoSuchLayerError(`No node '${info.name}' in ${this.name}.`);
+    const output = this.#outputNode(options.logits);
+    const repeated = tf.tile(doc, [activations.shape[0], 1, 1, 1]);
+    try {
+      return tf.tidy(() => this.#model.execute({ [this.#model.inputNodes[0]]: repeated, [node]: activations }, output) as tf.Tensor);
+    } finally {
+      repeated.dispose();
+    }
   }
 
   /** One image: captureBatch of a batch of one. */

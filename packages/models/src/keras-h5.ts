@@ -17,6 +17,8 @@ export interface KerasH5File {
   readonly layerNames: readonly string[];
   /** Per layer name, its weights in `weight_names` order; layers without weights are left out. */
   readonly weights: ReadonlyMap<string, readonly KerasH5Weight[]>;
+  /** A whole-model file's root attribute `model_config` (the architecture, JSON), when present. */
+  readonly modelConfig?: string;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -29,7 +31,8 @@ export function hasHdf5Signature(bytes: Uint8Array): boolean {
 interface H5Attr {
   value: unknown;
 }
-interface H5Node {
+/** The parts of an h5wasm group or file gradcam reads. */
+export interface H5Node {
   attrs: Record<string, H5Attr>;
   get(path: string): (H5Node & { shape?: number[] | null; value?: unknown }) | null;
   keys(): string[];
@@ -62,12 +65,10 @@ export interface ReadKerasH5Options {
 }
 
 /**
- * Reads a legacy Keras HDF5 weight file (root attribute `layer_names`, one group per layer with
- * the attribute `weight_names`, datasets at `<layer>/<weight name>`; also the `model_weights`
- * group of a whole-model file) with h5wasm, from memory.
+ * Opens HDF5 bytes with h5wasm from memory, runs `read` on the file and closes it. Errors other
+ * than ModelLoadError become a ModelLoadError naming `source`.
  */
-export async function readKerasH5(bytes: Uint8Array, source: string, options: ReadKerasH5Options = {}): Promise<KerasH5File> {
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+export async function withH5File<T>(bytes: Uint8Array, source: string, read: (file: H5Node) => T): Promise<T> {
   if (!hasHdf5Signature(bytes)) {
     throw new ModelLoadError(`'${source}' is not an HDF5 file (no HDF5 signature in its first 8 bytes); expected a Keras .h5 weight file.`);
   }
@@ -78,40 +79,7 @@ export async function readKerasH5(bytes: Uint8Array, source: string, options: Re
   let file: (H5Node & { close(): void }) | undefined;
   try {
     file = new h5wasm.File(path, 'r') as unknown as H5Node & { close(): void };
-    const root = file.attrs.layer_names || file.attrs.layer_names0 ? file : file.get('model_weights');
-    const layerNames = root ? stringsAttr(root, 'layer_names') : [];
-    if (!root || layerNames.length === 0) {
-      throw new ModelLoadError(`'${source}' is an HDF5 file but not a Keras weight file: it has no 'layer_names' attribute.`);
-    }
-    const weights = new Map<string, KerasH5Weight[]>();
-    let declared = 0;
-    for (const layer of layerNames) {
-      const group = root.get(layer);
-      if (!group) continue;
-      const names = stringsAttr(group, 'weight_names');
-      if (names.length === 0) continue;
-      weights.set(
-        layer,
-        names.map((name) => {
-          const dataset = group.get(name);
-          if (!dataset || !dataset.shape) throw new ModelLoadError(`'${source}': layer '${layer}' names the weight '${name}', which is not in the file.`);
-          const count = dataset.shape.reduce((n, d) => n * d, 1);
-          declared += 4 * count;
-          if (declared > maxBytes) {
-            throw new ModelLoadError(
-              `'${source}': its weights declare more than the limit of ${maxBytes} bytes (at '${layer}/${name}', shape [${dataset.shape.join(', ')}]); raise maxBytes if the file is trusted.`,
-            );
-          }
-          const value = dataset.value;
-          const values = value instanceof Float32Array ? value : Float32Array.from(value as ArrayLike<number>);
-          if (values.length !== count || !values.every(Number.isFinite)) {
-            throw new ModelLoadError(`'${source}': the weight '${layer}/${name}' does not hold ${count} finite numbers.`);
-          }
-          return { name, shape: dataset.shape, values };
-        }),
-      );
-    }
-    return { layerNames, weights };
+    return read(file);
   } catch (error) {
     if (error instanceof ModelLoadError) throw error;
     throw new ModelLoadError(`Cannot read the HDF5 file '${source}': ${(error as Error).message}`, { cause: error });
@@ -119,6 +87,58 @@ export async function readKerasH5(bytes: Uint8Array, source: string, options: Re
     file?.close();
     FS.unlink(path);
   }
+}
+
+/**
+ * Reads one weight dataset as float32, counting its declared size against `budget.left` bytes
+ * before reading it (a small compressed file can declare gigabytes) and refusing non-finite values.
+ */
+export function readWeightDataset(group: H5Node, name: string, where: string, source: string, budget: { left: number; readonly max: number }): KerasH5Weight {
+  const dataset = group.get(name);
+  if (!dataset || !dataset.shape) throw new ModelLoadError(`'${source}': ${where} names the weight '${name}', which is not in the file.`);
+  const count = dataset.shape.reduce((n, d) => n * d, 1);
+  budget.left -= 4 * count;
+  if (budget.left < 0) {
+    throw new ModelLoadError(
+      `'${source}': its weights declare more than the limit of ${budget.max} bytes (at ${where}/${name}, shape [${dataset.shape.join(', ')}]); raise maxBytes if the file is trusted.`,
+    );
+  }
+  const value = dataset.value;
+  const values = value instanceof Float32Array ? value : Float32Array.from(value as ArrayLike<number>);
+  if (values.length !== count || !values.every(Number.isFinite)) {
+    throw new ModelLoadError(`'${source}': the weight ${where}/${name} does not hold ${count} finite numbers.`);
+  }
+  return { name, shape: dataset.shape, values };
+}
+
+/**
+ * Reads a legacy Keras HDF5 weight file (root attribute `layer_names`, one group per layer with
+ * the attribute `weight_names`, datasets at `<layer>/<weight name>`; also the `model_weights`
+ * group of a whole-model file) with h5wasm, from memory.
+ */
+export async function readKerasH5(bytes: Uint8Array, source: string, options: ReadKerasH5Options = {}): Promise<KerasH5File> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  return withH5File(bytes, source, (file) => {
+    const root = file.attrs.layer_names || file.attrs.layer_names0 ? file : file.get('model_weights');
+    const layerNames = root ? stringsAttr(root, 'layer_names') : [];
+    if (!root || layerNames.length === 0) {
+      throw new ModelLoadError(`'${source}' is an HDF5 file but not a Keras weight file: it has no 'layer_names' attribute.`);
+    }
+    const weights = new Map<string, KerasH5Weight[]>();
+    const budget = { left: maxBytes, max: maxBytes };
+    for (const layer of layerNames) {
+      const group = root.get(layer);
+      if (!group) continue;
+      const names = stringsAttr(group, 'weight_names');
+      if (names.length === 0) continue;
+      weights.set(
+        layer,
+        names.map((name) => readWeightDataset(group, name, `layer '${layer}'`, source, budget)),
+      );
+    }
+    const config = file.attrs.model_config?.value;
+    return { layerNames, weights, ...(typeof config === 'string' ? { modelConfig: config } : {}) };
+  });
 }
 
 /** The last part of a weight name without Keras' ':0' ('block_1/bn/gamma:0' → 'gamma'). */

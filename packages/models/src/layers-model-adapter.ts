@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { differentiableCall, inferenceCall } from './differentiable-layers.js';
 import { finalLayer, softmaxKind } from './final-softmax.js';
+import { predictWithLayerOutput } from './predict-at.js';
 import { runTargetGradients, singleCapture } from './target-gradients.js';
 
 /** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
@@ -117,6 +118,7 @@ export class LayersModelAdapter implements ExplainableModel {
   readonly name: string;
   readonly inputShape: readonly (number | null)[];
   readonly numClasses: number;
+  readonly outputShape: readonly (number | null)[];
   readonly #model: LayersModel;
   /** Every layer, nested models searched through, with its path ('backbone/out_relu'). */
   readonly #flat: { layer: LayerLike; path: string }[];
@@ -131,10 +133,13 @@ export class LayersModelAdapter implements ExplainableModel {
     this.name = model.name;
     this.inputShape = model.inputs[0].shape;
     const outShape = model.outputs[0].shape;
-    if (outShape.length !== 2 || outShape[1] === null) {
-      throw new InvalidInputError(`Grad-CAM needs a classifier output of shape [batch, classes]; ${model.name} outputs [${outShape.join(', ')}].`);
+    if (outShape.length < 2 || outShape.slice(1).some((d) => d === null)) {
+      throw new InvalidInputError(
+        `Grad-CAM needs an output of known shape per image ([batch, classes], [batch, h, w, classes], …); ${model.name} outputs [${outShape.join(', ')}].`,
+      );
     }
-    this.numClasses = outShape[1] as number;
+    this.numClasses = outShape[outShape.length - 1] as number;
+    this.outputShape = outShape;
     this.#flat = flattenLayers(model.layers as unknown as LayerLike[], '');
   }
 
@@ -315,6 +320,18 @@ export class LayersModelAdapter implements ExplainableModel {
       undoSoftmax();
       tf.dispose(owned);
       if (prefix) tf.dispose([...prefix.values()]);
+    }
+  }
+
+  /** The output for `doc` with the layer's output replaced by each row of `activations` (AblationCAM). */
+  predictAt(doc: tf.Tensor4D, info: LayerInfo, activations: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor {
+    const entry = this.#flat[info.index];
+    if (entry === undefined || entry.path !== info.name) throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
+    const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
+    try {
+      return predictWithLayerOutput(this.#model, entry.layer, doc, activations);
+    } finally {
+      undoSoftmax();
     }
   }
 

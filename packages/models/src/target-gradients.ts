@@ -1,4 +1,4 @@
-import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
+import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError, type Target, targetScores } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** One forward pass of the model as runTargetGradients asks for it. */
@@ -42,7 +42,7 @@ function targetCount(options: CaptureOptions): number {
   return Array.isArray(options.targets) ? options.targets.length : (options.targets as { top: number }).top;
 }
 
-function pickTargets(options: CaptureOptions, row: Float32Array | Int32Array | Uint8Array): number[] {
+function pickTargets(options: CaptureOptions, row: Float32Array | Int32Array | Uint8Array): Target[] {
   if (Array.isArray(options.targets)) return [...options.targets];
   const order = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b);
   return order.slice(0, (options.targets as { top: number }).top);
@@ -125,7 +125,7 @@ export function runTargetGradients(
   const attempt = (repeats: number): BatchCapture => {
     let activations: tf.Tensor4D | undefined;
     let outputs: tf.Tensor2D | undefined;
-    let targets: number[][] = [];
+    let targets: Target[][] = [];
     const delta = tf.zeros([n * k, h, w, c]) as tf.Tensor4D;
     const repeatIndex = rowIndex(n, 1, repeats);
     const input = repeats === 1 ? docs : (tf.gather(docs, repeatIndex) as tf.Tensor4D);
@@ -142,17 +142,16 @@ export function runTargetGradients(
             return tf.reshape(tf.add(tf.expandDims(a, 1), tf.reshape(d, [n, k, h, w, c])), [n * k, h, w, c]) as tf.Tensor4D;
           },
         });
-        const classes = y.shape[1];
         outputs = tf.keep(firstRows(y) as tf.Tensor2D);
-        const rows = outputs.dataSync();
-        targets = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
-        const mask = new Float32Array(n * k * classes);
-        targets.forEach((ids, i) => {
-          ids.forEach((t, j) => {
-            mask[(i * k + j) * classes + t] = 1;
-          });
-        });
-        return tf.sum(tf.mul(y, tf.tensor2d(mask, [n * k, classes])));
+        const explicit = options.targets;
+        if (Array.isArray(explicit)) targets = Array.from({ length: n }, () => [...(explicit as readonly Target[])]);
+        else {
+          const classes = y.shape[1];
+          const rows = outputs.dataSync();
+          targets = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
+        }
+        // The scalar differentiated: row i·K + j scored by image i's target j (class id or target function).
+        return tf.sum(targetScores(y, targets.flat()));
       })(delta) as tf.Tensor4D;
       const scores = outputs as unknown as tf.Tensor2D;
       const modelOutputs = options.logits ? tf.softmax(scores) : scores.clone();

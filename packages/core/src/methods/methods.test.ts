@@ -124,7 +124,7 @@ describe('CAM method formulas match plain-loop references (float64)', () => {
     const score = (batch: tf.Tensor4D) => tf.tidy(() => tf.stack([tf.sum(batch, [1, 2, 3]), tf.mul(tf.sum(batch, [1, 2, 3]), 2)], 1) as tf.Tensor2D);
     const input = tf.ones([1, 6, 8, 1]) as tf.Tensor4D;
     const progress: number[] = [];
-    const maps = await run(scoreCam, { score, input, onProgress: (done, total) => progress.push(done / total) });
+    const maps = await run(scoreCam, { scoreTargets: score, input, onProgress: (done, total) => progress.push(done / total) });
     input.dispose();
     expect(progress).toEqual([2 / 5, 4 / 5, 1]);
     const masks = tf.tidy(() => {

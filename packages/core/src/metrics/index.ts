@@ -16,4 +16,5 @@ export {
   upsampleHeatmap,
 } from './perturbation.js';
 export { modelRandomization, type RandomizationOptions, type RandomizationReport, type RandomizationResult, type RandomizationStep } from './randomization.js';
+export { noisyLinearImputation, type RoadCurve, type RoadOptions, type RoadResult, road } from './road.js';
 export { averageRanks, spearman } from './spearman.js';
