@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamMethod } from '../cam-method.js';
 import { InvalidInputError } from '../errors.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /**
  * Ablation-CAM (Desai & Ramaswamy, "Ablation-CAM: Visual Explanations for Deep Convolutional
@@ -49,6 +50,7 @@ export const ablationCam: CamMethod = {
         }
       }
       onProgress?.(start + size, c);
+      await yieldToEventLoop();
     }
     return { weights: tf.tensor2d(weights, [t, c]) };
   },

@@ -3,6 +3,7 @@ import type { CamMethod } from '../cam-method.js';
 import { InvalidInputError } from '../errors.js';
 import { checkCount } from '../input-gradients.js';
 import { type Baseline, baselineImage } from '../metrics/perturbation.js';
+import { yieldToEventLoop } from '../yield.js';
 
 /** Options of occlusionSensitivity. */
 export interface OcclusionOptions {
@@ -82,6 +83,7 @@ export function occlusionSensitivity(options: OcclusionOptions = {}): CamMethod 
             }
           });
           onProgress?.(start + part.length, patches.length);
+          await yieldToEventLoop();
         }
       } finally {
         baseline.dispose();
