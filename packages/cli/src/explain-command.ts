@@ -12,6 +12,8 @@ export interface ExplainCommandOptions {
   readonly model: string;
   /** Layers to explain at (names or indices as typed); empty = the model's default layer. */
   readonly layer?: readonly string[];
+  /** Several --layer: one map averaging them (each resized to the largest) instead of one per layer. */
+  readonly mergeLayers?: boolean;
   readonly target?: readonly number[];
   readonly top?: number;
   readonly logits?: boolean;
@@ -66,6 +68,7 @@ export function addExplainOptions(command: Command): Command {
       'layer to explain at, repeatable (one overlay per layer); index counts from 0, negative from the end; default: automatic',
       collect,
     )
+    .option('--merge-layers', "with several --layer: one overlay per target averaging the layers' maps (pytorch-grad-cam's target_layers), not one per layer")
     .option('-t, --target <class>', 'class id to explain, repeatable; default: the predicted class', integerOption('--target', 0, true))
     .option('--top <k>', 'explain the k best classes of each image', integerOption('--top', 1))
     .option('--logits', 'explain the pre-softmax score instead of the probability')

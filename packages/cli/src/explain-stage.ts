@@ -69,18 +69,20 @@ export async function explainInputs(settings: ExplainSettings, batch: readonly {
   // Per layer, per input: the explanation, and with --guided the Guided Grad-CAM maps by target.
   const byLayer: { expl: Explanation; guided?: Map<number, Heatmap> }[][] = [];
   try {
-    for (const layer of layers) {
+    // --merge-layers: one explanation whose maps average every layer's (explainBatch takes the list).
+    const passes: (string | string[])[] = options.mergeLayers && layers.length > 1 ? [layers.map((l) => l.name)] : layers.map((l) => l.name);
+    for (const layer of passes) {
       if (options.guided) {
         const perImage = [];
         for (const [i, doc] of docs.entries()) {
-          const g = await explainGuided(loaded, doc, { ...common, layer: layer.name, image: batch[i].decoded.small });
+          const g = await explainGuided(loaded, doc, { ...common, layer, image: batch[i].decoded.small });
           perImage.push({ expl: g.explanation, guided: new Map(g.targets.map((t) => [t.target, t.heatmap])) });
         }
         byLayer.push(perImage);
       } else {
         const expls = await explainBatch(loaded, docs, {
           ...common,
-          layer: layer.name,
+          layer,
           images: batch.map((b) => b.decoded.small),
           ...(options.batchSize === undefined ? {} : { chunkSize: options.batchSize }),
         });

@@ -66,7 +66,7 @@ export function addTimeoutOption(command: Command): Command {
 export function addModelOption(command: Command): Command {
   command.option(
     '-m, --model <id|path|url>',
-    `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), a tfjs model.json path or an http(s) URL`,
+    `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), an ImageNet id, a tfjs model.json or Keras .keras/.h5 path, or an http(s) URL`,
     BUNDLED_MODEL_IDS[0],
   );
   return addTimeoutOption(command);

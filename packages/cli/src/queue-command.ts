@@ -53,7 +53,7 @@ export async function runQueueAdd(inputs: readonly string[], options: AddOptions
   const classes = checkTargetOptions(loaded, options.target, options.top);
   const out = resolve(options.out);
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true, exclude: [out] });
-  const plan = await planOutputs(files, { out, layers, classes, overwrite: options.overwrite });
+  const plan = await planOutputs(files, { out, layers: options.mergeLayers ? [layers.join('+')] : layers, classes, overwrite: options.overwrite });
   const settings = jobSettingsOf(options, layers);
   const failures: FailureReport[] = unmatched.map(({ input, reason }) => ({ input, error: reason, code: 'ENOENT' }));
   const jobs = [];

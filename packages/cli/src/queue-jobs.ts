@@ -18,6 +18,7 @@ import { writeOutputs } from './write-stage.js';
 
 /** The options that make an explanation besides the model and layers, carried by every job as they are. */
 const SETTING_KEYS = [
+  'mergeLayers',
   'target',
   'top',
   'logits',
@@ -41,7 +42,7 @@ export type JobSettings = Pick<ExplainCommandOptions, 'model' | 'layer' | (typeo
  * made absolute; ids and URLs as they are) and the layers by name, as resolved on the adder.
  */
 export function jobSettingsOf(options: ExplainCommandOptions, layers: readonly string[]): JobSettings {
-  const isPath = /\.json$/i.test(options.model) && !/^https?:\/\//i.test(options.model);
+  const isPath = /\.(json|keras|h5|hdf5)$/i.test(options.model) && !/^https?:\/\//i.test(options.model);
   const rest = Object.fromEntries(SETTING_KEYS.map((key) => [key, options[key]])) as Pick<ExplainCommandOptions, (typeof SETTING_KEYS)[number]>;
   return { model: isPath && !isAbsolute(options.model) ? resolve(options.model) : options.model, layer: [...layers], ...rest };
 }
@@ -109,7 +110,7 @@ export async function explainJobs(
     ctx.models.delete(settings.model); // a model that failed to load is tried again with the next batch
     return jobs.map(() => jobFailure(error, permanent));
   }
-  const several = layers.length > 1;
+  const several = layers.length > 1 && settings.mergeLayers !== true;
   const files = new Map<InputFile, QueueJob<ExplainJobData>>();
   for (const job of jobs) {
     const file: InputFile = { path: job.data.input, display: job.data.display, subdir: '', name: basename(job.data.input), key: job.data.display };

@@ -71,7 +71,8 @@ async function explainFolder(inputs: readonly string[], options: ExplainCommandO
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true, exclude: [options.out] });
   const plan = await planOutputs(files, {
     out: options.out,
-    layers: layers.map((l) => l.name),
+    // Merged layers make one overlay per target, named as for one layer.
+    layers: options.mergeLayers ? [layers.map((l) => l.name).join('+')] : layers.map((l) => l.name),
     classes,
     report: options.json === '-' ? undefined : options.json,
     overwrite: options.overwrite,
