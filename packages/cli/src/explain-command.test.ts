@@ -216,4 +216,22 @@ describe('gradcam explain (built binary, wasm backend)', () => {
     expect(names.length).toBeLessThan(20); // it stopped before the end
     for (const name of names) expect((await pngSize(join(out, name)))[0]).toBeGreaterThan(0);
   }, 60_000);
+
+  it('--model takes a Keras .keras file; --merge-layers gives one overlay per target averaging the layers', async () => {
+    const keras = fileURLToPath(new URL('../../gradcam/src/__fixtures__/keras/small_cnn.keras', import.meta.url));
+    const out = join(dir, 'keras');
+    const args = ['explain', sample('chelsea.png'), '--model', keras, '--layer', 'conv1', '--layer', 'sep', '--out', out, '--json', '-', '--backend', 'wasm'];
+    const merged = await runBin([...args, '--merge-layers']);
+    expect(merged.code, merged.stderr).toBe(0);
+    const report = JSON.parse(merged.stdout);
+    expectValidReport(report);
+    expect(report.images).toHaveLength(1);
+    expect(report.images[0]).toMatchObject({ model: keras, layer: 'conv1+sep' });
+    const target = report.images[0].targets[0].target;
+    expect(await readdir(out)).toEqual([`chelsea-${target}.png`]);
+    // Without --merge-layers: one overlay per layer.
+    const apart = await runBin([...args, '--out', join(dir, 'keras-apart')]);
+    expect(JSON.parse(apart.stdout).images.map((i: { layer: string }) => i.layer)).toEqual(['conv1', 'sep']);
+    expect((await readdir(join(dir, 'keras-apart'))).sort()).toEqual([`chelsea-conv1-${target}.png`, `chelsea-sep-${target}.png`]);
+  }, 60_000);
 });
