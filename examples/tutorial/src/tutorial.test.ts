@@ -127,6 +127,13 @@ describe('the tutorial on the bundled models (offline)', () => {
     expect(result.stdout).toMatch(/161 +dense_3 +Dense +\(null, 5\) +645/);
   });
 
+  it("step 12: the second model explains its own top class, as the tutorial's comparison does", () => {
+    const own = /nsfw_inception_v3 \([^)]*\): input .*?; top: (\w+) /.exec(result.stdout);
+    const explained = /^ {2}nsfw_inception_v3: layer \S+ \(\d+×\d+\), target \d+ \((\w+)\) /m.exec(result.stdout);
+    expect(own?.[1]).toBeDefined();
+    expect(explained?.[1]).toBe(own?.[1]);
+  });
+
   it('writes every step image as a valid PNG of the expected size, and nothing else', async () => {
     const pngs = (await readdir(dir)).filter((n) => n.endsWith('.png')).sort();
     expect(pngs).toEqual([...BUNDLED_FILES].sort());

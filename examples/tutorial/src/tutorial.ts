@@ -271,21 +271,27 @@ async function tutorial(options: TutorialOptions, plan: ModelPlan, run: Run): Pr
       .map((p) => `${p.label} ${p.score.toFixed(4)}`)
       .join(', ')}`,
   );
-  const secondExpl = await explainPrediction(second, other.doc, { targets: [top] });
+  // As the tutorial does: each model explains its own prediction (its own top class).
+  const secondExpl = await explainPrediction(second, other.doc);
   other.doc.dispose();
   for (const [m, e] of [
     [model, expl],
     [second, secondExpl],
   ] as const) {
     const h = e.targets[0].heatmap;
-    run.print(`  ${m.id}: layer ${e.layer} (${h.height}×${h.width}), target ${label(m, top)} score ${fixed(e.targets[0].score)}`);
+    run.print(`  ${m.id}: layer ${e.layer} (${h.height}×${h.width}), target ${label(m, e.targets[0].target)} score ${fixed(e.targets[0].score)}`);
   }
   await run.image(`12-model-${safe(model.id)}.png`, formatAsImage(expl), `${model.id}, layer ${expl.layer}, target ${model.labels[top]}.`, {
     displayWidth: 299,
   });
-  await run.image(`12-model-${safe(second.id)}.png`, formatAsImage(secondExpl), `${second.id}, layer ${secondExpl.layer}, target ${second.labels[top]}.`, {
-    displayWidth: 299,
-  });
+  await run.image(
+    `12-model-${safe(second.id)}.png`,
+    formatAsImage(secondExpl),
+    `${second.id}, layer ${secondExpl.layer}, target ${second.labels[secondExpl.targets[0].target]}.`,
+    {
+      displayWidth: 299,
+    },
+  );
   doc.dispose();
 }
 

@@ -7,7 +7,7 @@ import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { failureOf, readInput } from './decode-stage.js';
 import { expandInputs } from './inputs.js';
-import { addBackendOption, addModelOption, checkTargetOptions, integerOption } from './options.js';
+import { addBackendOption, addModelOption, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds } from './output-plan.js';
 import { finiteOrNull, JSON_SCHEMA_VERSION, JsonlWriter } from './report.js';
 import { formatTable } from './table.js';
@@ -38,6 +38,8 @@ export interface EvaluateCommandOptions {
   readonly recursive?: boolean;
   /** Seconds without progress before a model URL or a weight download is given up. */
   readonly timeout: number;
+  /** ImageNet ids: a Keras .h5 weight file or its URL (--weights). */
+  readonly weights?: string;
 }
 
 /** One (image, target) pair of `gradcam evaluate --json`. */
@@ -145,7 +147,7 @@ export async function runEvaluate(inputs: readonly string[], options: EvaluateCo
   const started = performance.now();
   const log = options.json === '-' || options.jsonl === '-' ? io.stderr : io.stdout;
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
-  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
+  const loaded = await loadModel(options.model, modelLoadOptions(options));
   checkTargetOptions(loaded, options.target, options.top);
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true });
   for (const [path, what] of [

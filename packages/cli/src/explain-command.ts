@@ -42,6 +42,8 @@ export interface ExplainCommandOptions {
   readonly recursive?: boolean;
   /** Seconds without progress before a model URL or a weight download is given up (--timeout). */
   readonly timeout: number;
+  /** ImageNet ids: a Keras .h5 weight file or its URL (--weights). */
+  readonly weights?: string;
   /** Stream one JSON line per image as it is done, to a file or '-' for stdout. */
   readonly jsonl?: string;
   /** Leave out inputs whose outputs exist already. */

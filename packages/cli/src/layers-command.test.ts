@@ -1,3 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildMobileNetV2, writeKerasH5 } from '@gradcam/models';
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { runBin } from './test-support.js';
 
@@ -30,4 +35,28 @@ describe('gradcam layers (built binary, wasm backend)', () => {
     expect(report.defaultLayer).toBe('MobilenetV2/Conv_1/Relu6');
     expect(report.layers.find((l: { default: boolean }) => l.default)?.outputShape).toEqual([null, 7, 7, 1792]);
   }, 60_000);
+
+  it('--weights gives an ImageNet id its Keras weight file; with a bundled id it is a usage error', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gradcam-weights-'));
+    try {
+      // Random weights in the official file's layout stand in for the ImageNet file (no network here).
+      const model = buildMobileNetV2();
+      const file = join(dir, 'mobilenet_v2_random.h5');
+      await writeFile(file, await writeKerasH5(model));
+      model.dispose();
+      const { code, stdout, stderr } = await runBin(['layers', '--model', 'mobilenet_v2', '--weights', file, '--json', '--backend', 'wasm'], undefined, {
+        GRADCAM_CACHE: join(dir, 'empty-cache'),
+      });
+      expect(code, stderr).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ model: 'mobilenet_v2', defaultLayer: 'out_relu' });
+      const wrong = await runBin(['layers', '--weights', file, '--backend', 'wasm']);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/The 'weights' option applies to the ImageNet ids/);
+      const missing = await runBin(['layers', '--model', 'mobilenet_v2', '--weights', join(dir, 'none.h5'), '--backend', 'wasm']);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/none\.h5': no such file/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { type BackendName, loadModel, setBackend } from 'gradcam';
 import type { CliIo } from './cli-io.js';
-import { addBackendOption, addModelOption } from './options.js';
+import { addBackendOption, addModelOption, modelLoadOptions } from './options.js';
 import { JSON_SCHEMA_VERSION } from './report.js';
 import { formatShape, formatTable } from './table.js';
 import { shown } from './terminal-text.js';
@@ -13,6 +13,8 @@ export interface LayersCommandOptions {
   readonly json?: boolean;
   /** Seconds without progress before a model URL or a weight download is given up. */
   readonly timeout: number;
+  /** ImageNet ids: a Keras .h5 weight file or its URL (--weights). */
+  readonly weights?: string;
 }
 
 /** One layer in `gradcam layers --json`. */
@@ -29,7 +31,7 @@ export interface LayerReport {
 /** Runs `gradcam layers`: the model's layers as a table (or JSON), the default Grad-CAM layer marked. */
 export async function runLayers(options: LayersCommandOptions, io: CliIo): Promise<void> {
   await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
-  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
+  const loaded = await loadModel(options.model, modelLoadOptions(options));
   const { explainable } = loaded;
   const defaultName = explainable.defaultLayer().name;
   const layers: LayerReport[] = explainable.layers().map((l) => ({

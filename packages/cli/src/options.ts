@@ -62,14 +62,24 @@ export function addTimeoutOption(command: Command): Command {
   );
 }
 
-/** Adds `--model <id|path|url>` (one model) and `--timeout` to a command that loads one. */
+/** Adds `--model <id|path|url>` (one model), `--weights` and `--timeout` to a command that loads one. */
 export function addModelOption(command: Command): Command {
-  command.option(
-    '-m, --model <id|path|url>',
-    `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), an ImageNet id, a tfjs model.json or Keras .keras/.h5 path, or an http(s) URL`,
-    BUNDLED_MODEL_IDS[0],
-  );
+  command
+    .option(
+      '-m, --model <id|path|url>',
+      `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), an ImageNet id (mobilenet_v2, nasnet_mobile), a tfjs model.json or Keras .keras/.h5 path, or an http(s) URL`,
+      BUNDLED_MODEL_IDS[0],
+    )
+    .option(
+      '--weights <file|url>',
+      'ImageNet ids: their Keras .h5 weight file (default: the official file, from the cache folder — GRADCAM_CACHE, else ~/.cache/gradcam — or downloaded once)',
+    );
   return addTimeoutOption(command);
+}
+
+/** What loadModel takes from `--timeout` and `--weights`. */
+export function modelLoadOptions(options: { readonly timeout: number; readonly weights?: string }): { timeoutMs: number; weights?: string } {
+  return { timeoutMs: options.timeout * 1000, ...(options.weights === undefined ? {} : { weights: options.weights }) };
 }
 
 /** Adds `--backend <name>`, checked against CLI_BACKENDS. */

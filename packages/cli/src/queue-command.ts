@@ -8,7 +8,7 @@ import { readInput } from './decode-stage.js';
 import { addExplainOptions, type ExplainCommandOptions } from './explain-command.js';
 import { resolveLayers } from './explain-stage.js';
 import { expandInputs } from './inputs.js';
-import { addBackendOption, checkTargetOptions, integerOption } from './options.js';
+import { addBackendOption, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
 import { jobSettingsOf } from './queue-jobs.js';
 import { type FailureReport, type ImageReport, JSON_SCHEMA_VERSION, JsonlWriter, type ReportLine } from './report.js';
@@ -48,7 +48,7 @@ export async function runQueueAdd(inputs: readonly string[], options: AddOptions
   const queue = await loadQueue();
   queue.checkRedisUrl(options.redis);
   await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
-  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
+  const loaded = await loadModel(options.model, modelLoadOptions(options));
   const layers = resolveLayers(loaded, options.layer ?? []).map((l) => l.name);
   const classes = checkTargetOptions(loaded, options.target, options.top);
   const out = resolve(options.out);

@@ -35,7 +35,7 @@ const SETTING_KEYS = [
 ] as const;
 
 /** The options that make an explanation, as a job carries them (JSON; resolved once by `queue add`). */
-export type JobSettings = Pick<ExplainCommandOptions, 'model' | 'layer' | (typeof SETTING_KEYS)[number]>;
+export type JobSettings = Pick<ExplainCommandOptions, 'model' | 'weights' | 'layer' | (typeof SETTING_KEYS)[number]>;
 
 /**
  * The settings of `queue add`'s options: the model as every worker can find it (a model.json path
@@ -44,7 +44,13 @@ export type JobSettings = Pick<ExplainCommandOptions, 'model' | 'layer' | (typeo
 export function jobSettingsOf(options: ExplainCommandOptions, layers: readonly string[]): JobSettings {
   const isPath = /\.(json|keras|h5|hdf5)$/i.test(options.model) && !/^https?:\/\//i.test(options.model);
   const rest = Object.fromEntries(SETTING_KEYS.map((key) => [key, options[key]])) as Pick<ExplainCommandOptions, (typeof SETTING_KEYS)[number]>;
-  return { model: isPath && !isAbsolute(options.model) ? resolve(options.model) : options.model, layer: [...layers], ...rest };
+  const local = (path: string) => (isAbsolute(path) || /^https?:\/\//i.test(path) ? path : resolve(path));
+  return {
+    model: isPath ? local(options.model) : options.model,
+    ...(options.weights === undefined ? {} : { weights: local(options.weights) }),
+    layer: [...layers],
+    ...rest,
+  };
 }
 
 /** What a completed job stores in Redis: its report entries, one per layer. */
@@ -60,7 +66,7 @@ export interface WorkerContext {
   /** Images per batched explanation pass; undefined: explainBatch's default. */
   readonly batchSize?: number;
   readonly timeoutMs: number;
-  /** Loaded models by `settings.model`. */
+  /** Loaded models by `settings.model` and `settings.weights`. */
   readonly models: Map<string, Promise<LoadedModel>>;
   readonly writer: AtomicWriter;
 }
@@ -99,15 +105,17 @@ export async function explainJobs(
   permanent: (message: string, code: string | null) => Error,
 ): Promise<(JobResult | Error)[]> {
   const settings = jobs[0].data.settings as unknown as JobSettings;
+  const modelKey = `${settings.model}\n${settings.weights ?? ''}`;
   let loaded: LoadedModel;
   let layers: ReturnType<typeof resolveLayers>;
   try {
-    if (!ctx.models.has(settings.model)) ctx.models.set(settings.model, loadModel(settings.model, { timeoutMs: ctx.timeoutMs }));
-    loaded = await (ctx.models.get(settings.model) as Promise<LoadedModel>);
+    if (!ctx.models.has(modelKey))
+      ctx.models.set(modelKey, loadModel(settings.model, { timeoutMs: ctx.timeoutMs, ...(settings.weights ? { weights: settings.weights } : {}) }));
+    loaded = await (ctx.models.get(modelKey) as Promise<LoadedModel>);
     layers = resolveLayers(loaded, settings.layer ?? []);
     checkTargetOptions(loaded, settings.target, settings.top);
   } catch (error) {
-    ctx.models.delete(settings.model); // a model that failed to load is tried again with the next batch
+    ctx.models.delete(modelKey); // a model that failed to load is tried again with the next batch
     return jobs.map(() => jobFailure(error, permanent));
   }
   const several = layers.length > 1 && settings.mergeLayers !== true;

@@ -10,7 +10,7 @@ import { type Explained, explainInputs, resolveLayers } from './explain-stage.js
 import { createImagePool, defaultWorkers, type ImagePool } from './image-pool.js';
 import { InputError } from './input-error.js';
 import { expandInputs, type InputFile } from './inputs.js';
-import { checkTargetOptions } from './options.js';
+import { checkTargetOptions, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
 import { type Outcome, runPipeline } from './pipeline.js';
 import { createProgress } from './progress.js';
@@ -65,7 +65,7 @@ async function explainFolder(inputs: readonly string[], options: ExplainCommandO
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
   const native = backend === 'tensorflow';
   const warm = native ? pool.prepareNative() : Promise.resolve();
-  const loaded = await loadModel(options.model, { timeoutMs: options.timeout * 1000 });
+  const loaded = await loadModel(options.model, modelLoadOptions(options));
   const layers = resolveLayers(loaded, options.layer ?? []);
   const classes = checkTargetOptions(loaded, options.target, options.top);
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true, exclude: [options.out] });
