@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { runBin, sample } from './test-support.js';
 
@@ -12,7 +13,16 @@ describe('gradcam usage (built binary)', () => {
   it('`--help` lists every command', async () => {
     const { code, stdout } = await runBin(['--help']);
     expect(code).toBe(0);
-    for (const command of ['explain', 'evaluate', 'layers', 'models', 'compare']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
+    for (const command of ['explain', 'evaluate', 'layers', 'models', 'compare', 'queue', 'worker']) expect(stdout).toMatch(new RegExp(`\\n {2}${command} `));
+  });
+
+  it('`--version` prints the version of @gradcam/cli', async () => {
+    const { version } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const flag of ['--version', '-V']) {
+      const { code, stdout } = await runBin([flag]);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
   });
 
   const cases: [string, string[], RegExp][] = [

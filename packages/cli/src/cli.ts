@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo } from './cli-io.js';
 import { compareCommand } from './compare-command.js';
@@ -8,6 +9,9 @@ import { modelsCommand } from './models-command.js';
 import { USAGE_ERROR } from './options.js';
 import { queueCommand } from './queue-command.js';
 import { workerCommand } from './worker-command.js';
+
+/** This package's version (its package.json ships beside dist/). */
+const VERSION: string = createRequire(import.meta.url)('../package.json').version;
 
 /**
  * Runs the gradcam command line with `argv` (without node and script) and resolves to the
@@ -21,6 +25,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo): Pr
   };
   const program = new Command('gradcam')
     .description('Explain TensorFlow.js image classifier predictions with Grad-CAM overlays.')
+    .version(VERSION, '-V, --version', 'print the version of @gradcam/cli')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(add --help for usage)')
     .addHelpText(
