@@ -12,6 +12,7 @@ import { occlusionSensitivity } from './methods/occlusion.js';
 import { scoreCam } from './methods/score-cam.js';
 import { smoothGrad } from './methods/smooth-grad.js';
 import { xGradCam } from './methods/xgrad-cam.js';
+import { sharedState } from './shared-state.js';
 
 /** The methods core ships, in the order they are listed; 'gradcam' (ELI5's) is the default. */
 export const BUILTIN_CAM_METHODS: readonly CamMethod[] = Object.freeze([
@@ -30,7 +31,8 @@ export const BUILTIN_CAM_METHODS: readonly CamMethod[] = Object.freeze([
 ]);
 
 // The same registry pattern as the model adapters: built-ins first, plugins added after.
-const methods = new Map<string, CamMethod>(BUILTIN_CAM_METHODS.map((m) => [m.id, m]));
+// Shared by every installed copy of core (see sharedState): a method registered through one is known to all.
+const methods = sharedState('cam-methods', () => new Map<string, CamMethod>(BUILTIN_CAM_METHODS.map((m) => [m.id, m])));
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9+_-]*$/;
 

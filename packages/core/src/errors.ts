@@ -14,7 +14,15 @@ export type GradcamErrorCode =
   | 'DECODE'
   | 'BACKEND_UNAVAILABLE';
 
+/** What every gradcam error carries, whatever copy of this package made it. */
 const marker = Symbol.for('gradcam.error');
+
+/**
+ * The brand of an error class: a Symbol.for key by class name (or a static `brand`), the same in
+ * every installed copy of this package, so `isInstance` works across copies where `instanceof`
+ * does not.
+ */
+const brandOf = (cls: object): symbol => Symbol.for(`gradcam.error:${(cls as { brand?: string; name: string }).brand ?? (cls as { name: string }).name}`);
 
 /** Base class of every error gradcam throws on purpose. */
 export class GradcamError extends Error {
@@ -26,11 +34,19 @@ export class GradcamError extends Error {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    // Brand the instance with every class of its chain (ModelLoadError, then GradcamError, …).
+    for (let cls: object | null = new.target; cls && cls !== Error; cls = Object.getPrototypeOf(cls)) {
+      Object.defineProperty(this, brandOf(cls), { value: true });
+    }
   }
 
-  /** True for any GradcamError, also one thrown by another copy of this package. */
-  static isInstance(value: unknown): value is GradcamError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  /**
+   * True when `value` is an error of this class or a subclass — `GradcamError.isInstance(e)` for
+   * any gradcam error, `ModelLoadError.isInstance(e)` for that kind only — also when another
+   * installed copy of gradcam made it (unlike `instanceof`).
+   */
+  static isInstance<T extends abstract new (...args: never[]) => GradcamError>(this: T, value: unknown): value is InstanceType<T> {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandOf(GradcamError)] === true;
   }
 }
 

@@ -110,7 +110,7 @@ export function scoreFunction(explainable: ExplainableModel, logits: boolean | '
         mode = true;
         return out;
       } catch (error) {
-        if (!(error instanceof InvalidInputError)) throw error;
+        if (!InvalidInputError.isInstance(error)) throw error;
         mode = false;
       }
     }
@@ -511,7 +511,7 @@ function stackDocs(list: readonly tf.Tensor[], inputShape: readonly (number | nu
       try {
         return checkDoc(doc, inputShape);
       } catch (error) {
-        throw error instanceof InvalidInputError ? new InvalidInputError(`docs[${i}]: ${error.message}`, { cause: error }) : error;
+        throw InvalidInputError.isInstance(error) ? new InvalidInputError(`docs[${i}]: ${error.message}`, { cause: error }) : error;
       }
     });
     return checked.length === 1 ? checked[0].clone() : (tf.concat(checked) as tf.Tensor4D);

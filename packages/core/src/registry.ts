@@ -1,5 +1,6 @@
 import { InvalidInputError, listChoices } from './errors.js';
 import type { ExplainableModel } from './explainable-model.js';
+import { sharedState } from './shared-state.js';
 
 /** Turns some kind of model object into an ExplainableModel. */
 export interface ModelAdapter {
@@ -10,9 +11,10 @@ export interface ModelAdapter {
   adapt(model: unknown): ExplainableModel;
 }
 
-const adapters: ModelAdapter[] = [];
-// Adapting can be costly (a graph model is probed once), so each model object is adapted once.
-let adapted = new WeakMap<object, ExplainableModel>();
+// Shared by every installed copy of core (see sharedState). Adapting can be costly (a graph model
+// is probed once), so each model object is adapted once.
+const state = sharedState('model-adapters', () => ({ adapters: [] as ModelAdapter[], adapted: new WeakMap<object, ExplainableModel>() }));
+const { adapters } = state;
 
 /**
  * Registers a model adapter; later registrations are tried first, so a plugin can
@@ -22,7 +24,7 @@ export function registerModelAdapter(adapter: ModelAdapter): void {
   const existing = adapters.findIndex((a) => a.name === adapter.name);
   if (existing !== -1) adapters.splice(existing, 1);
   adapters.unshift(adapter);
-  adapted = new WeakMap();
+  state.adapted = new WeakMap();
 }
 
 /** Names of the registered adapters, most recent first. */
@@ -43,7 +45,7 @@ export function isExplainableModel(value: unknown): value is ExplainableModel {
 /** Finds the adapter for `model` and adapts it; an ExplainableModel is returned as is. */
 export function toExplainableModel(model: unknown): ExplainableModel {
   if (isExplainableModel(model)) return model;
-  const cached = typeof model === 'object' && model !== null ? adapted.get(model) : undefined;
+  const cached = typeof model === 'object' && model !== null ? state.adapted.get(model) : undefined;
   if (cached) return cached;
   const adapter = adapters.find((a) => a.canAdapt(model));
   if (adapter === undefined) {
@@ -54,6 +56,6 @@ export function toExplainableModel(model: unknown): ExplainableModel {
     );
   }
   const explainable = adapter.adapt(model);
-  adapted.set(model as object, explainable);
+  state.adapted.set(model as object, explainable);
   return explainable;
 }

@@ -75,7 +75,7 @@ async function decodeSource(source: Exclude<ImageSource, RgbaImage>, options: Lo
   try {
     return decodeImage(bytes, options);
   } catch (err) {
-    if (err instanceof DecodeError && name !== undefined) {
+    if (DecodeError.isInstance(err) && name !== undefined) {
       throw new DecodeError(`${err.message.replace(/\.$/, '')} (file '${name}').`, { cause: err });
     }
     throw err;

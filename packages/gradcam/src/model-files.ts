@@ -137,7 +137,7 @@ export async function readModelArtifacts(source: string, limits: ModelReadLimits
         limitNote: `the ${groupBytes[i]} bytes its manifest declares for ${manifest.length > 1 ? `group ${i + 1}` : 'the weights'}`,
       }).catch((error: unknown) => {
         // Name the model too: a weight file's message alone does not say which model.json named it.
-        throw error instanceof ModelLoadError ? new ModelLoadError(`${error.message.replace(/\.$/, '')} (named by '${source}').`, { cause: error }) : error;
+        throw ModelLoadError.isInstance(error) ? new ModelLoadError(`${error.message.replace(/\.$/, '')} (named by '${source}').`, { cause: error }) : error;
       });
       weightData.set(bytes, offset);
       offset += bytes.length;

@@ -64,7 +64,7 @@ export async function boundedFetch(url: string, options: BoundedFetchOptions): P
     if (Number.isFinite(timeoutMs)) idleTimer = setTimeout(() => abort(`nothing arrived for ${seconds(timeoutMs)} while ${phase} (timeout)`), timeoutMs);
   };
   // A failure after an abort is reported as the abort's reason, not as fetch's "This operation was aborted".
-  const explain = (error: unknown) => (error instanceof options.error ? error : fail(why ?? describeFetchError(error), error));
+  const explain = (error: unknown) => (options.error.isInstance(error) ? error : fail(why ?? describeFetchError(error), error));
   try {
     let current = url;
     for (let hop = 0; ; hop++) {

@@ -1,7 +1,13 @@
 import type { GradcamError } from '@gradcam/core/errors';
 
 /** The error class a refusal is thrown as (ModelLoadError for models, DecodeError for images, …). */
-export type ErrorClass = new (message: string, options?: { cause?: unknown }) => GradcamError;
+export type ErrorClass = (new (
+  message: string,
+  options?: { cause?: unknown },
+) => GradcamError) & {
+  /** True for an error of this class, also from another installed copy of gradcam (GradcamError.isInstance). */
+  isInstance(value: unknown): boolean;
+};
 
 /** What is being read, for messages: the error class to throw and how to name the thing. */
 export interface Subject {

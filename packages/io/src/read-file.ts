@@ -78,7 +78,7 @@ export async function readRegularFile(path: FilePath, options: ReadFileOptions):
     }
     return buffer.subarray(0, filled);
   } catch (error) {
-    if (error instanceof options.error) throw error;
+    if (options.error.isInstance(error)) throw error;
     throw refuse(describeFsError(error), error);
   } finally {
     await handle.close();

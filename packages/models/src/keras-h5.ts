@@ -81,7 +81,7 @@ export async function withH5File<T>(bytes: Uint8Array, source: string, read: (fi
     file = new h5wasm.File(path, 'r') as unknown as H5Node & { close(): void };
     return read(file);
   } catch (error) {
-    if (error instanceof ModelLoadError) throw error;
+    if (ModelLoadError.isInstance(error)) throw error;
     throw new ModelLoadError(`Cannot read the HDF5 file '${source}': ${(error as Error).message}`, { cause: error });
   } finally {
     file?.close();

@@ -53,7 +53,7 @@ function unzipKeras(bytes: Uint8Array, source: string, maxBytes: number): Record
       },
     });
   } catch (error) {
-    if (error instanceof ModelLoadError) throw error;
+    if (ModelLoadError.isInstance(error)) throw error;
     throw new ModelLoadError(`'${source}' is not a readable .keras (zip) archive: ${(error as Error).message}`, { cause: error });
   }
 }
