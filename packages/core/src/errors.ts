@@ -28,12 +28,12 @@ const brandOf = (cls: object): symbol => Symbol.for(`gradcam.error:${(cls as { b
 export class GradcamError extends Error {
   /** Stable code, for programs that branch on the kind of failure. */
   readonly code: GradcamErrorCode;
-  readonly [marker] = true;
 
   constructor(message: string, code: GradcamErrorCode = 'GRADCAM_ERROR', options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
+    Object.defineProperty(this, marker, { value: true });
     // Brand the instance with every class of its chain (ModelLoadError, then GradcamError, …).
     for (let cls: object | null = new.target; cls && cls !== Error; cls = Object.getPrototypeOf(cls)) {
       Object.defineProperty(this, brandOf(cls), { value: true });
@@ -46,7 +46,9 @@ export class GradcamError extends Error {
    * installed copy of gradcam made it (unlike `instanceof`).
    */
   static isInstance<T extends abstract new (...args: never[]) => GradcamError>(this: T, value: unknown): value is InstanceType<T> {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandOf(GradcamError)] === true;
+    // `this` is the class isInstance is called on (ModelLoadError.isInstance → ModelLoadError's brand).
+    // biome-ignore lint/complexity/noThisInStatic: the subclass matters here, not GradcamError
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brandOf(this)] === true;
   }
 }
 
