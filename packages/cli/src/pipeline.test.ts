@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type Outcome, type PipelineStages, runPipeline } from './pipeline.js';
 
@@ -127,5 +129,38 @@ describe('runPipeline', () => {
     expect(count).toBeGreaterThanOrEqual(6);
     expect(trace.finished.map((f) => f.item)).toEqual(range(count));
     expect(trace.started.length).toBeLessThanOrEqual(count + 4);
+  });
+
+  it('holds no finished item: what decode and draw made is garbage once the item is finished', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const decodedRefs: WeakRef<object>[] = [];
+    const drawnRefs: WeakRef<object>[] = [];
+    let alive = -1;
+    await runPipeline<number, { pixels: Uint8Array }, number, { png: Uint8Array }>(
+      Array.from({ length: 40 }, (_, i) => i),
+      {
+        async decode(i) {
+          const value = { pixels: new Uint8Array(1024) };
+          decodedRefs[i] = new WeakRef(value);
+          return value;
+        },
+        weigh: (d) => d.pixels.byteLength,
+        explain: async (batch) => batch.map((b) => b.item),
+        async draw(i) {
+          const value = { png: new Uint8Array(1024) };
+          drawnRefs[i] = new WeakRef(value);
+          return value;
+        },
+        async finish(i) {
+          if (i !== 39) return;
+          await after(2); // WeakRefs read in an earlier turn stay alive until it ends
+          gc();
+          alive = [...decodedRefs, ...drawnRefs].slice(0, 30).filter((r) => r.deref() !== undefined).length;
+        },
+      },
+      { window: 4, batchSize: 2, maxBytes: Number.POSITIVE_INFINITY },
+    );
+    expect(alive).toBe(0);
   });
 });

@@ -60,8 +60,9 @@ const settle = <T>(p: Promise<T>): Promise<Outcome<T>> =>
  */
 export async function runPipeline<T, D, E, R>(items: readonly T[], stages: PipelineStages<T, D, E, R>, options: PipelineOptions): Promise<number> {
   const n = items.length;
-  const decoded = items.map(() => deferred<Outcome<D>>());
-  const drawn = items.map(() => deferred<Outcome<R>>());
+  // Each slot is emptied once its stage has been read, so a run holds only the items in flight.
+  const decoded: (Deferred<Outcome<D>> | undefined)[] = items.map(() => deferred<Outcome<D>>());
+  const drawn: (Deferred<Outcome<R>> | undefined)[] = items.map(() => deferred<Outcome<R>>());
   const weights: number[] = items.map(() => 0);
   let inFlight = 0;
   let bytes = 0;
@@ -93,7 +94,7 @@ export async function runPipeline<T, D, E, R>(items: readonly T[], stages: Pipel
       if (aborted()) {
         // Items never started: settled as failures so the explain loop does not wait for them;
         // finish stops before them.
-        for (let k = i; k < n; k++) decoded[k].resolve({ ok: false, error: new Error('interrupted') });
+        for (let k = i; k < n; k++) decoded[k]?.resolve({ ok: false, error: new Error('interrupted') });
         return;
       }
       inFlight++;
@@ -106,7 +107,7 @@ export async function runPipeline<T, D, E, R>(items: readonly T[], stages: Pipel
           weights[i] = stages.weigh(outcome.value);
           bytes += weights[i];
         }
-        decoded[i].resolve(outcome);
+        decoded[i]?.resolve(outcome);
       });
     }
   };
@@ -114,26 +115,30 @@ export async function runPipeline<T, D, E, R>(items: readonly T[], stages: Pipel
   const explainAll = async () => {
     for (let i = 0; i < n; i += options.batchSize) {
       const batch: { index: number; outcome: Outcome<D> }[] = [];
-      for (let j = i; j < Math.min(n, i + options.batchSize); j++) batch.push({ index: j, outcome: await decoded[j].promise });
+      for (let j = i; j < Math.min(n, i + options.batchSize); j++) {
+        batch.push({ index: j, outcome: await (decoded[j] as Deferred<Outcome<D>>).promise });
+        decoded[j] = undefined;
+      }
       const good = batch.filter((b) => b.outcome.ok);
-      for (const b of batch) if (!b.outcome.ok) drawn[b.index].resolve({ ok: false, error: b.outcome.error });
+      for (const b of batch) if (!b.outcome.ok) drawn[b.index]?.resolve({ ok: false, error: b.outcome.error });
       if (good.length === 0) continue;
       const values = good.map((b) => ({ item: items[b.index], decoded: (b.outcome as { value: D }).value }));
       const results = await settle(stages.explain(values));
       good.forEach((b, k) => {
         const result = results.ok ? results.value[k] : results.error;
         if (!results.ok || result instanceof Error) {
-          drawn[b.index].resolve({ ok: false, error: result });
+          drawn[b.index]?.resolve({ ok: false, error: result });
           return;
         }
-        drawn[b.index].resolve(settle(stages.draw(items[b.index], values[k].decoded, result as E)));
+        drawn[b.index]?.resolve(settle(stages.draw(items[b.index], values[k].decoded, result as E)));
       });
     }
   };
 
   const finishAll = async () => {
     for (let i = 0; i < n; i++) {
-      const outcome = await drawn[i].promise;
+      const outcome = await (drawn[i] as Deferred<Outcome<R>>).promise;
+      drawn[i] = undefined;
       if (i >= launched) break; // never started: the run was interrupted
       await stages.finish(items[i], outcome);
       finished++;
