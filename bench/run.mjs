@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import '@gradcam/backend-node';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
 import { folderRows, rssScaling } from './folder.mjs';
 import { interleaved, median, medianOf, predictVersusExplain } from './measure.mjs';

@@ -1,15 +1,11 @@
 import { defineConfig, type Plugin } from 'vite';
 
-const NODE_BACKEND = '@gradcam/backend-node';
-
 /**
- * Modules the page never runs, replaced by stubs that say why. The umbrella imports
- * @gradcam/backend-node (tfjs-node, a native addon) lazily and only in Node.js; @gradcam/models
- * imports h5wasm lazily to read the ImageNet models' Keras .h5 files, which the page does not offer
- * (it lists the bundled models only), and would add a 4.8 MB chunk.
+ * Modules the page never runs, replaced by stubs that say why: @gradcam/models imports h5wasm
+ * lazily to read the ImageNet models' Keras .h5 files, which the page does not offer (it lists
+ * the bundled models only), and would add a 4.8 MB chunk.
  */
 const BROWSER_STUBS: Record<string, string> = {
-  [NODE_BACKEND]: `export function useTensorflowBackend() { throw new Error("The 'tensorflow' backend (tfjs-node) only runs in Node.js."); }`,
   h5wasm: `export default { get ready() { return Promise.reject(new Error('Keras .h5 weight files (the ImageNet models) are not part of the web demo.')); } };`,
 };
 const STUB_PREFIX = '\0gradcam-browser-stub:';

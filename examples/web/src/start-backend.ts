@@ -1,20 +1,12 @@
 import { type WebglRendererInfo, webglRendererInfo } from '@gradcam/backend-webgl';
 import { BackendUnavailableError } from '@gradcam/core/errors';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { setBackend } from 'gradcam';
 import { backendPlan } from './backend-plan';
 import type { BackendReport, PageBackend } from './worker-protocol';
 
-// The .wasm binaries are the app's own assets (Vite emits them beside the bundle), so nothing is
-// fetched from a CDN. tfjs takes the paths once, before the wasm backend first starts.
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmUrl,
-  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
-});
+// The .wasm binaries are the app's own assets: @gradcam/backend-wasm points tfjs at its packaged
+// copies with new URL(…, import.meta.url), which Vite emits beside the bundle; nothing is fetched
+// from a CDN and nothing is configured here.
 
 /** The first sentence of an error message, for a one-line reason. */
 function firstSentence(error: unknown): string {

@@ -1,2 +1,15 @@
-export { tensorflowJpegDecoder, tensorflowPngDecoder } from './native-image.js';
+import { registerBackend } from '@gradcam/core';
+import { tensorflowDecodeOptions } from './native-image.js';
+import { useTensorflowBackend } from './node-backend.js';
+
+// The gradcam plug-in: importing this package makes 'tensorflow' the first choice of 'auto' in Node.js.
+registerBackend({
+  name: 'tensorflow',
+  environments: ['node'],
+  priority: 30,
+  activate: useTensorflowBackend,
+  decodeOptions: tensorflowDecodeOptions,
+});
+
+export { tensorflowDecodeOptions, tensorflowJpegDecoder, tensorflowPngDecoder } from './native-image.js';
 export { OFFLINE_INSTALL_HINT, tensorflowBackendStatus, useTensorflowBackend } from './node-backend.js';

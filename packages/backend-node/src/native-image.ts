@@ -75,3 +75,15 @@ function pngHasAlpha(bytes: Uint8Array): boolean {
   }
   return false;
 }
+
+/**
+ * Decode options for `@gradcam/format` that use tfjs-node's libjpeg-turbo and libpng (see
+ * tensorflowJpegDecoder and tensorflowPngDecoder); empty unless 'tensorflow' is active.
+ */
+export async function tensorflowDecodeOptions(): Promise<{
+  jpegDecoder?: (bytes: Uint8Array) => RgbaImage;
+  pngDecoder?: (bytes: Uint8Array) => RgbaImage;
+}> {
+  const [jpegDecoder, pngDecoder] = await Promise.all([tensorflowJpegDecoder(), tensorflowPngDecoder()]);
+  return { ...(jpegDecoder ? { jpegDecoder } : {}), ...(pngDecoder ? { pngDecoder } : {}) };
+}

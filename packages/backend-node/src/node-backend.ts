@@ -3,9 +3,10 @@ import { registerTensorflowClip } from './clip-kernel.js';
 
 /** How to get a working tfjs-node where libtensorflow cannot be downloaded. */
 export const OFFLINE_INSTALL_HINT =
-  '@tensorflow/tfjs-node downloads libtensorflow when it installs. Online: `npm rebuild @tensorflow/tfjs-node` (or reinstall). ' +
-  'Air-gapped: in the gradcam repository run `scripts/offline-tfjs-node run -- npx -y pnpm@10 install`, which builds the ' +
-  'library from a local TensorFlow wheel and serves it on 127.0.0.1 for the install (see DEVELOPERS.md).';
+  '@tensorflow/tfjs-node downloads libtensorflow when it installs. Online: `npm rebuild @tensorflow/tfjs-node`. ' +
+  'Without internet: serve a libtensorflow-cpu-linux-x86_64-2.9.1.tar.gz (lib/ and include/ of a TensorFlow 2.x CPU build) ' +
+  'over HTTP and run `TFJS_NODE_CDN_STORAGE=<its base URL> npm rebuild @tensorflow/tfjs-node` (the gradcam repository has ' +
+  'scripts/offline-tfjs-node, which packs one from a TensorFlow wheel). Or use the wasm backend, which needs no native code.';
 
 let loading: Promise<unknown> | undefined;
 

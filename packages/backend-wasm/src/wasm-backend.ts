@@ -1,6 +1,7 @@
-import { activateBackend } from '@gradcam/core';
-import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { activateBackend, importNodeBuiltin } from '@gradcam/core';
+import { getThreadsCount, setWasmPaths as setTfjsWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
+import { packagedWasmFiles, type WasmFileName } from './wasm-files.js';
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 
@@ -10,20 +11,34 @@ const isNode = typeof process !== 'undefined' && typeof process.versions?.node =
  */
 export async function wasmFilesDirectory(): Promise<string | undefined> {
   if (!isNode) return undefined;
-  const { createRequire } = await import('node:module');
-  const { dirname } = await import('node:path');
+  // Through importNodeBuiltin: bundlers for browsers see no Node built-in here.
+  const { createRequire } = await importNodeBuiltin<typeof import('node:module')>('node:module');
+  const { dirname } = await importNodeBuiltin<typeof import('node:path')>('node:path');
   const require = createRequire(import.meta.url);
   return `${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`;
 }
 
+/** Where the application said the .wasm files are (setWasmPaths), if it did. */
+let chosenPaths: string | Partial<Record<WasmFileName, string>> | undefined;
+
 /**
- * Makes 'wasm' the active tfjs backend, with the .wasm files resolved from the installed
- * package in Node. Returns the backend name; throws BackendUnavailableError when the
- * WebAssembly module cannot start.
+ * Serves the .wasm files from elsewhere (a CDN, another folder): a URL prefix ending in '/', or
+ * one URL per file name. Call it before the wasm backend first starts, instead of tfjs' own
+ * setWasmPaths (which useWasmBackend would override with the packaged files).
+ */
+export function setWasmPaths(paths: string | Partial<Record<WasmFileName, string>>): void {
+  chosenPaths = paths;
+  setTfjsWasmPaths(paths);
+}
+
+/**
+ * Makes 'wasm' the active tfjs backend and returns its name. The .wasm files come from, in this
+ * order: setWasmPaths; in Node, the installed @tensorflow/tfjs-backend-wasm; in browsers, this
+ * package's own copies (packagedWasmFiles: bundlers emit them). Throws BackendUnavailableError
+ * when the WebAssembly module cannot start.
  */
 export async function useWasmBackend(): Promise<'wasm'> {
-  const directory = await wasmFilesDirectory();
-  if (directory !== undefined) setWasmPaths(directory);
+  if (chosenPaths === undefined) setTfjsWasmPaths((await wasmFilesDirectory()) ?? packagedWasmFiles());
   return activateBackend('wasm', 'Is WebAssembly available here?');
 }
 

@@ -54,10 +54,9 @@ let nativeDecoders: Promise<DecodeOptions> | undefined;
 /** tfjs-node's JPEG and PNG decoders, loaded once per thread (only asked for when the 'tensorflow' backend runs). */
 export function native(): Promise<DecodeOptions> {
   nativeDecoders ??= (async () => {
-    const { tensorflowJpegDecoder, tensorflowPngDecoder, useTensorflowBackend } = await import('@gradcam/backend-node');
+    const { tensorflowDecodeOptions, useTensorflowBackend } = await import('@gradcam/backend-node');
     await useTensorflowBackend();
-    const [jpegDecoder, pngDecoder] = await Promise.all([tensorflowJpegDecoder(), tensorflowPngDecoder()]);
-    return { ...(jpegDecoder ? { jpegDecoder } : {}), ...(pngDecoder ? { pngDecoder } : {}) };
+    return tensorflowDecodeOptions();
   })();
   return nativeDecoders;
 }

@@ -2,6 +2,9 @@ import { InvalidTargetError } from '@gradcam/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BUNDLED_MODEL_IDS, type LoadedModel } from 'gradcam';
 import { shown } from './terminal-text.js';
+// The CLI runs in Node.js, where tfjs-node is the fastest backend: its plug-in registers here,
+// next to the --backend option ('wasm' and 'cpu' come with gradcam).
+import '@gradcam/backend-node';
 
 /** Backends the CLI offers (webgl needs a browser). */
 export const CLI_BACKENDS: readonly string[] = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu']);

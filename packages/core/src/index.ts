@@ -1,4 +1,5 @@
 export { activateBackend } from './backend.js';
+export { type BackendDescriptor, currentEnvironment, type Environment, findBackend, listBackends, registerBackend } from './backend-registry.js';
 export {
   CAM_NORMALIZATIONS,
   type CamMapsOptions,

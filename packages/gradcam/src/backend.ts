@@ -1,12 +1,25 @@
-import { activateBackend, BackendUnavailableError, listChoices } from '@gradcam/core';
+import { activateBackend, BackendUnavailableError, findBackend, listBackends, listChoices, registerBackend } from '@gradcam/core';
 import type { DecodeOptions } from '@gradcam/format';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// The backends gradcam itself depends on register as plug-ins: wasm here, cpu below. Others
+// register when their package is imported: '@gradcam/backend-node' (tensorflow, Node.js) and
+// '@gradcam/backend-webgl' (browsers); importing them is up to the application.
+import '@gradcam/backend-wasm';
 
-/** Backends gradcam can select; 'auto' tries the fastest available one first. */
-export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'webgl' | 'cpu';
+registerBackend({
+  name: 'cpu',
+  environments: ['node', 'browser', 'worker'],
+  priority: 0,
+  activate: () => activateBackend('cpu', 'The pure-JavaScript backend should always start; is @tensorflow/tfjs-backend-cpu installed?'),
+});
 
-const BACKENDS: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'webgl', 'cpu'];
+/**
+ * A backend to select: 'auto' (the registered one with the highest priority that starts), or a
+ * registered backend's name — 'tensorflow' (with @gradcam/backend-node), 'wasm', 'webgl' (with
+ * @gradcam/backend-webgl), 'cpu', or a plug-in's own.
+ */
+export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'webgl' | 'cpu' | (string & {});
 
 /** Options of setBackend. */
 export interface SetBackendOptions {
@@ -14,49 +27,25 @@ export interface SetBackendOptions {
   readonly onNotice?: (message: string) => void;
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
-async function select(name: Exclude<BackendName, 'auto'>): Promise<string> {
-  switch (name) {
-    case 'tensorflow': {
-      if (!isNode) throw new BackendUnavailableError("The 'tensorflow' backend (tfjs-node) only runs in Node.js.");
-      const { useTensorflowBackend } = await import('@gradcam/backend-node').catch((error: unknown) => {
-        throw new BackendUnavailableError(`@gradcam/backend-node is not installed: ${(error as Error).message}`, { cause: error });
-      });
-      return useTensorflowBackend();
-    }
-    case 'wasm': {
-      const { useWasmBackend } = await import('@gradcam/backend-wasm');
-      return useWasmBackend();
-    }
-    case 'webgl':
-      if (tf.findBackendFactory('webgl') === null) {
-        throw new BackendUnavailableError("The webgl backend is not registered: import '@gradcam/backend-webgl' (browsers only) before setBackend('webgl').");
-      }
-      return activateBackend('webgl', 'No WebGL context here: use wasm or cpu.');
-    case 'cpu':
-      return activateBackend('cpu', 'The pure-JavaScript backend should always start; is @tensorflow/tfjs-backend-cpu installed?');
-  }
-}
-
 /**
- * Selects the tfjs backend and returns its name. 'auto' tries, in Node, tensorflow → wasm →
- * cpu, and in browsers webgl → wasm → cpu, with a one-line notice when the first choice fails.
+ * Selects the tfjs backend and returns its name. 'auto' tries the backends registered for this
+ * environment by priority — tensorflow (30) → webgl (20) → wasm (10) → cpu (0) among those
+ * imported — with a one-line notice when the first choice fails.
+ * @throws BackendUnavailableError naming the package that brings a backend that is not registered.
  */
 export async function setBackend(name: BackendName = 'auto', options: SetBackendOptions = {}): Promise<string> {
-  if (!BACKENDS.includes(name)) {
-    throw new BackendUnavailableError(`Unknown backend '${name}'. Valid backends: ${listChoices(BACKENDS)}.`);
+  if (typeof name !== 'string' || name === '') {
+    throw new BackendUnavailableError(`Unknown backend '${String(name)}'. Valid backends: ${listChoices(['auto', ...listBackends().map((b) => b.name)])}.`);
   }
-  if (name !== 'auto') return select(name);
-  const order: Exclude<BackendName, 'auto'>[] = isNode ? ['tensorflow', 'wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+  if (name !== 'auto') return findBackend(name).activate();
   const failures: string[] = [];
-  for (const candidate of order) {
+  for (const candidate of listBackends()) {
     try {
-      const chosen = await select(candidate);
+      const chosen = await candidate.activate();
       if (failures.length > 0) (options.onNotice ?? console.warn)(`gradcam: ${failures.join('; ')}; using '${chosen}'.`);
       return chosen;
     } catch (error) {
-      failures.push(`'${candidate}' unavailable (${((error as Error).message ?? String(error)).split(/[.:]\s/)[0]})`);
+      failures.push(`'${candidate.name}' unavailable (${((error as Error).message ?? String(error)).split(/[.:]\s/)[0]})`);
     }
   }
   throw new BackendUnavailableError(`No tfjs backend could start: ${failures.join('; ')}.`);
@@ -70,13 +59,12 @@ export async function ensureBackend(options: SetBackendOptions = {}): Promise<st
 }
 
 /**
- * Decode options that use the active backend's native helpers: with 'tensorflow' active, JPEG
- * files decode through tfjs-node's libjpeg-turbo (faster, and Pillow's exact pixels) and PNG files
- * through its libpng (faster, the same pixels); otherwise none. Pass them to decodeImage / loadImg.
+ * Decode options that use the active backend's native helpers, from its plug-in: with
+ * 'tensorflow' active, JPEG files decode through tfjs-node's libjpeg-turbo (faster, and Pillow's
+ * exact pixels) and PNG files through its libpng (faster, the same pixels); otherwise none.
+ * Pass them to decodeImage / loadImg.
  */
 export async function nativeDecodeOptions(): Promise<DecodeOptions> {
-  if (!isNode || tf.getBackend() !== 'tensorflow') return {};
-  const { tensorflowJpegDecoder, tensorflowPngDecoder } = await import('@gradcam/backend-node');
-  const [jpegDecoder, pngDecoder] = await Promise.all([tensorflowJpegDecoder(), tensorflowPngDecoder()]);
-  return { ...(jpegDecoder ? { jpegDecoder } : {}), ...(pngDecoder ? { pngDecoder } : {}) };
+  const active = listBackends().find((b) => b.name === tf.getBackend());
+  return ((await active?.decodeOptions?.()) ?? {}) as DecodeOptions;
 }
