@@ -19,6 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import * as weights from '@gradcam/weights-nsfw-mobilenet-v2';
 import * as tf from '@tensorflow/tfjs-core';
 import '@gradcam/backend-node';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
@@ -146,14 +147,18 @@ async function webglRows() {
     console.error(`skipping webgl: ${error.message.split('. ')[0]}`);
     return [];
   }
-  const assets = Object.fromEntries(IMAGES.map((path) => [`/${path.split('/').pop()}`, path]));
+  const images = Object.fromEntries(IMAGES.map((path) => [`/${path.split('/').pop()}`, path]));
+  // esbuild keeps the weights package's `new URL('./model.json', import.meta.url)`: the page
+  // (/page.js) fetches the default model's files from the root.
+  const modelFiles = Object.fromEntries([weights.modelJson, ...weights.weightFiles].map((f) => [`/${f.path}`, fileURLToPath(f.url)]));
+  const assets = { ...images, ...modelFiles };
   const server = await testing.serveBundledPage(fileURLToPath(new URL('./webgl-page.mjs', import.meta.url)), assets);
   const browser = await testing.launchChromium();
   try {
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => 'gradcamBench' in globalThis, undefined, { timeout: 60_000 });
-    return await page.evaluate(([images, cases, runs]) => globalThis.gradcamBench(images, cases, runs), [Object.keys(assets), CASES, RUNS]);
+    return await page.evaluate(([images, cases, runs]) => globalThis.gradcamBench(images, cases, runs), [Object.keys(images), CASES, RUNS]);
   } finally {
     await browser.close();
     await server.close();

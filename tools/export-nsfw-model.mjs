@@ -19,7 +19,7 @@
 // Usage:
 //   node tools/export-nsfw-model.mjs [NSFWJS_PACKAGE_DIR] [--model mobilenet_v2|mobilenet_v2_mid|inception_v3]
 //                                    [--out DIR]
-// Defaults: the nsfwjs package resolved from packages/models (node_modules), --model mobilenet_v2,
+// Defaults: the nsfwjs package resolved from packages/weights-nsfw-mobilenet-v2 (its devDependency), --model mobilenet_v2,
 // --out $TMPDIR/gradcam-nsfw-export/<model>.
 // No dependencies beyond Node >= 18.
 
@@ -69,7 +69,7 @@ function parseArgs(argv) {
 // nsfwjs 4.x has an "exports" map without "./package.json", so require.resolve('nsfwjs/package.json')
 // throws ERR_PACKAGE_PATH_NOT_EXPORTED; fall back to looking in each node_modules on the lookup path.
 function findNsfwjs() {
-  const from = path.join(REPO, 'packages', 'models', 'package.json');
+  const from = path.join(REPO, 'packages', 'weights-nsfw-mobilenet-v2', 'package.json');
   const require = createRequire(from);
   try {
     return path.dirname(require.resolve('nsfwjs/package.json'));

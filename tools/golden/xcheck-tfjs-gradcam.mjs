@@ -16,7 +16,8 @@
 // / (max + 1e-7)). logits = the same files with the last Dense made linear.
 //
 // Dependencies from the pnpm workspace: @tensorflow/tfjs-core, tfjs-layers, tfjs-backend-cpu
-// (packages/models) and pngjs (packages/format); nsfwjs from packages/models or --nsfwjs DIR.
+// (packages/models) and pngjs (packages/format); nsfwjs from packages/weights-nsfw-inception-v3 (its
+// devDependency) or --nsfwjs DIR.
 //
 // Usage: node tools/golden/xcheck-tfjs-gradcam.mjs [--only toy|inception] [--images a.png,b.png] [--nsfwjs DIR]
 //                                                  [--fixtures DIR] [--native-avgpool-grad]
@@ -90,14 +91,15 @@ function readFolder(dir) {
 function readNsfwjs(model) {
   let dir = args.nsfwjs;
   if (!dir) {
-    for (const p of modelsRequire.resolve.paths('nsfwjs') ?? []) {
+    const weightsRequire = createRequire(path.join(REPO, 'packages/weights-nsfw-inception-v3/package.json'));
+    for (const p of weightsRequire.resolve.paths('nsfwjs') ?? []) {
       if (fs.existsSync(path.join(p, 'nsfwjs', 'package.json'))) {
         dir = path.join(p, 'nsfwjs');
         break;
       }
     }
   }
-  if (!dir) throw new Error('nsfwjs not found from packages/models; pass --nsfwjs DIR');
+  if (!dir) throw new Error('nsfwjs not found from packages/weights-nsfw-inception-v3; pass --nsfwjs DIR');
   const modelDir = path.join(path.resolve(dir), 'dist/models', model);
   const req = createRequire(path.join(modelDir, 'index.js'));
   const modelJson = req(path.join(modelDir, 'model.min.js'));

@@ -11,6 +11,7 @@ import {
   ModelLoadError,
   type Prediction,
   type RgbaImage,
+  type WeightsPackage,
 } from 'gradcam';
 import type { LayerOption, ModelSummary } from './worker-protocol';
 
@@ -83,8 +84,18 @@ export function summarize(model: SessionModel): ModelSummary {
   };
 }
 
+/**
+ * The optional models' weights packages, imported here by name so that Vite bundles them (their
+ * files become assets of lazily loaded chunks); the default model's package comes with gradcam.
+ */
+const WEIGHTS_PACKAGES: Record<string, () => Promise<WeightsPackage>> = {
+  nsfw_mobilenet_v2_mid: () => import('@gradcam/weights-nsfw-mobilenet-v2-mid'),
+  nsfw_inception_v3: () => import('@gradcam/weights-nsfw-inception-v3'),
+};
+
 async function loadBundled(id: string): Promise<SessionModel> {
-  const loaded = await loadModel(id);
+  const weightsPackage = Object.hasOwn(WEIGHTS_PACKAGES, id) ? await WEIGHTS_PACKAGES[id]() : undefined;
+  const loaded = await loadModel(id, { weightsPackage });
   return { key: id, title: bundledModelInfo(id)?.title ?? id, loaded, inputSize: inputSize(loaded) };
 }
 

@@ -3,6 +3,7 @@ import { imgToArray } from '@gradcam/core';
 import { compareConformance, computeConformanceMaps, summarizeConformance } from '@gradcam/core/testing';
 import { loadImg } from '@gradcam/format';
 import { loadBundledModel } from '@gradcam/models';
+import * as weights from '@gradcam/weights-nsfw-mobilenet-v2';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Browser } from 'playwright-core';
@@ -20,7 +21,13 @@ let browser: Browser | undefined;
 
 beforeAll(async () => {
   if (skip) return;
-  server = await serveBundledPage(fileURLToPath(new URL('./conformance-page.ts', import.meta.url)), { '/chelsea.png': imagePath });
+  // esbuild keeps the weights package's `new URL('./model.json', import.meta.url)` as it is, so
+  // the page (/page.js) fetches the model's files from the root: serve them there.
+  const modelFiles = [weights.modelJson, ...weights.weightFiles].map((f) => [`/${f.path}`, fileURLToPath(f.url)]);
+  server = await serveBundledPage(fileURLToPath(new URL('./conformance-page.ts', import.meta.url)), {
+    '/chelsea.png': imagePath,
+    ...Object.fromEntries(modelFiles),
+  });
   browser = await launchChromium();
 }, 120_000);
 
@@ -50,7 +57,7 @@ it.skipIf(skip)(
     );
     expect(errors).toEqual([]);
     const report = compareConformance(reference, result.maps);
-    console.info(`WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n` + summarizeConformance(report));
+    console.info(`WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n${summarizeConformance(report)}`);
     expect(result.maps.backend).toBe('webgl');
     expect(report.failures).toEqual([]);
     expect(report.cases).toHaveLength(8);

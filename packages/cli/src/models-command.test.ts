@@ -45,7 +45,14 @@ describe('gradcam models (built binary)', () => {
       sizeBytes: expect.any(Number),
       cached: true,
       description: expect.stringMatching(/MobileNetV2/),
+      package: '@gradcam/weights-nsfw-mobilenet-v2',
     });
+    // The CLI depends on every weights package: each bundled model is there.
+    expect(report.models.slice(0, 3).map((m: { package: string; cached: boolean }) => [m.package, m.cached])).toEqual([
+      ['@gradcam/weights-nsfw-mobilenet-v2', true],
+      ['@gradcam/weights-nsfw-mobilenet-v2-mid', true],
+      ['@gradcam/weights-nsfw-inception-v3', true],
+    ]);
     expect(report.models[3]).toMatchObject({ id: 'mobilenet_v2', source: 'imagenet', classes: 1000, sizeBytes: 1234, cached: true });
     expect(report.models[4]).toMatchObject({ id: 'nasnet_mobile', source: 'imagenet', classes: 1000, cached: false });
   });

@@ -27,7 +27,8 @@ export async function runModels(options: ModelsCommandOptions, io: CliIo): Promi
     m.source,
     megabytes(m.sizeBytes),
     m.cached ? 'yes' : 'no',
-    m.description,
+    // A bundled model whose weights package is not installed: say which one to install.
+    m.source === 'bundled' && !m.cached ? `${m.description} (npm install ${m.package})` : m.description,
   ]);
   io.stdout(formatTable(['id', 'classes', 'input', 'source', 'size', 'cached', 'description'], rows, new Set([1, 4])));
 }

@@ -1,6 +1,6 @@
 import { InvalidTargetError } from '@gradcam/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BUNDLED_MODEL_IDS, type LoadedModel } from 'gradcam';
+import { DEFAULT_MODEL_ID, type LoadedModel, MODEL_CATALOG } from 'gradcam';
 import { shown } from './terminal-text.js';
 // The CLI runs in Node.js, where tfjs-node is the fastest backend: its plug-in registers here,
 // next to the --backend option ('wasm' and 'cpu' come with gradcam).
@@ -65,13 +65,20 @@ export function addTimeoutOption(command: Command): Command {
   );
 }
 
+/** The catalog's ids of one source, for help texts. */
+function idsOf(source: 'bundled' | 'imagenet'): string {
+  return MODEL_CATALOG.filter((entry) => entry.source === source)
+    .map((entry) => entry.id)
+    .join(', ');
+}
+
 /** Adds `--model <id|path|url>` (one model), `--weights` and `--timeout` to a command that loads one. */
 export function addModelOption(command: Command): Command {
   command
     .option(
       '-m, --model <id|path|url>',
-      `bundled model id (${BUNDLED_MODEL_IDS.join(', ')}), an ImageNet id (mobilenet_v2, nasnet_mobile), a tfjs model.json or Keras .keras/.h5 path, or an http(s) URL`,
-      BUNDLED_MODEL_IDS[0],
+      `bundled model id (${idsOf('bundled')}), an ImageNet id (${idsOf('imagenet')}), a tfjs model.json or Keras .keras/.h5 path, or an http(s) URL`,
+      DEFAULT_MODEL_ID,
     )
     .option(
       '--weights <file|url>',

@@ -76,10 +76,17 @@ export {
   BUNDLED_MODEL_IDS,
   type BundledModelInfo,
   bundledModelInfo,
+  type CatalogEntry,
+  type CatalogModelInfo,
+  catalogEntry,
+  DEFAULT_MODEL_ID,
   type ImagenetModelInfo,
   imagenetModelInfo,
+  MODEL_CATALOG,
+  MODEL_IDS,
   NSFW_CLASSES,
   stripSoftmax,
+  type WeightsPackage,
 } from '@gradcam/models';
 export { type BackendName, ensureBackend, nativeDecodeOptions, type SetBackendOptions, setBackend } from './backend.js';
 export { type EvaluateOptions, type Evaluation, evaluateExplanation, type TargetEvaluation } from './evaluate.js';

@@ -1,17 +1,15 @@
 import { type ExplainableModel, isExplainableModel, listChoices, ModelLoadError, toExplainableModel } from '@gradcam/core';
 import {
-  BUNDLED_MODEL_IDS,
-  bundledModelInfo,
   cachedImagenetWeightsSize,
-  IMAGENET_CLASS_IDS,
-  IMAGENET_LABELS,
-  IMAGENET_MODEL_IDS,
-  imagenetModelInfo,
+  catalogEntry,
+  DEFAULT_MODEL_ID,
+  isBundledModelInstalled,
   isGraphModel,
   isLayersModel,
-  loadBundledModel,
-  loadImagenetModel,
   loadKerasModel,
+  MODEL_CATALOG,
+  MODEL_IDS,
+  type WeightsPackage,
 } from '@gradcam/models';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
@@ -68,6 +66,11 @@ export interface LoadModelOptions extends ModelReadLimits {
   readonly cacheDir?: string;
   /** ImageNet ids only: a mirror that replaces the folder of the official weight URLs. */
   readonly baseUrl?: string;
+  /**
+   * Bundled ids only: the weights package's module, where it cannot be imported by name (an
+   * optional model in a browser bundle): `await import('@gradcam/weights-nsfw-inception-v3')`.
+   */
+  readonly weightsPackage?: WeightsPackage;
 }
 
 function preprocessor(kind: LoadModelOptions['preprocess']): (x: tf.Tensor) => tf.Tensor {
@@ -175,7 +178,6 @@ function build(
   };
 }
 
-const KNOWN_IDS = [...BUNDLED_MODEL_IDS, ...IMAGENET_MODEL_IDS];
 /** Keras model files, by extension (a path or a URL, query string allowed). */
 const KERAS_FILE = /\.(keras|h5|hdf5)(\?.*)?$/i;
 
@@ -187,41 +189,41 @@ export function isLoadedModel(value: unknown): value is LoadedModel {
 /** One model id that loadModel accepts, as `gradcam models` lists it. */
 export interface ModelListing {
   readonly id: string;
-  /** 'bundled': weights inside an npm package (offline); 'imagenet': official Keras weight file, downloaded once. */
+  /** 'bundled': weights in an npm package (`@gradcam/weights-*`, offline); 'imagenet': official Keras weight file, downloaded once. */
   readonly source: 'bundled' | 'imagenet';
   readonly classes: number;
   /** Input [height, width]. */
   readonly inputSize: [number, number];
   /**
-   * Bundled: the bytes of its files in the npm package. ImageNet: the cached weight file's size, or
+   * Bundled: the bytes of its weights package's files. ImageNet: the cached weight file's size, or
    * while not cached an estimate (4 bytes per parameter; the HDF5 file is slightly larger).
    */
   readonly sizeBytes: number;
-  /** Bundled: always true. ImageNet: whether the weight file is in the cache. */
+  /** Bundled: whether its weights package is installed. ImageNet: whether the weight file is in the cache. */
   readonly cached: boolean;
+  /** Bundled: the npm package that carries the weights. */
+  readonly package?: string;
   readonly description: string;
 }
 
 /**
- * Lists the model ids loadModel accepts: the bundled offline models, then the ImageNet models,
- * with whether their weights are already cached (`cacheDir` as in loadModel).
+ * Lists the model ids loadModel accepts — the model catalog: the bundled offline models, whether
+ * their weights package is installed, then the ImageNet models, whether their weights are already
+ * cached (`cacheDir` as in loadModel).
  */
 export async function listModels(options: { readonly cacheDir?: string } = {}): Promise<ModelListing[]> {
-  const bundled = BUNDLED_MODEL_IDS.map((id): ModelListing => {
-    const info = bundledModelInfo(id) as NonNullable<ReturnType<typeof bundledModelInfo>>;
-    const [h, w] = info.inputSize;
-    return { id, source: 'bundled', classes: info.labels.length, inputSize: [h, w], sizeBytes: info.sizeBytes, cached: true, description: info.title };
-  });
-  const imagenet = await Promise.all(
-    IMAGENET_MODEL_IDS.map(async (id): Promise<ModelListing> => {
-      const info = imagenetModelInfo(id) as NonNullable<ReturnType<typeof imagenetModelInfo>>;
-      const cachedSize = await cachedImagenetWeightsSize(id, options);
+  return Promise.all(
+    MODEL_CATALOG.map(async (entry): Promise<ModelListing> => {
+      const { id, info } = entry;
       const [h, w] = info.inputSize;
-      const sizeBytes = cachedSize ?? info.paramCount * 4;
-      return { id, source: 'imagenet', classes: info.classes, inputSize: [h, w], sizeBytes, cached: cachedSize !== undefined, description: info.title };
+      const common = { id, source: entry.source, classes: info.labels.length, inputSize: [h, w] as [number, number], description: info.title };
+      if (entry.source === 'bundled') {
+        return { ...common, sizeBytes: entry.info.sizeBytes, cached: await isBundledModelInstalled(id), package: entry.info.package };
+      }
+      const cachedSize = await cachedImagenetWeightsSize(id, options);
+      return { ...common, sizeBytes: cachedSize ?? entry.info.paramCount * 4, cached: cachedSize !== undefined };
     }),
   );
-  return [...bundled, ...imagenet];
 }
 
 /**
@@ -232,7 +234,7 @@ export async function listModels(options: { readonly cacheDir?: string } = {}): 
  * backend automatically when none is active yet.
  */
 export async function loadModel(
-  source: string | LayersModel | GraphModel | LoadedModel = 'nsfw_mobilenet_v2',
+  source: string | LayersModel | GraphModel | LoadedModel = DEFAULT_MODEL_ID,
   options: LoadModelOptions = {},
 ): Promise<LoadedModel> {
   if (isLoadedModel(source)) return source;
@@ -243,18 +245,11 @@ export async function loadModel(
     }
     return build((source as { name?: string }).name ?? 'model', source, options);
   }
-  const info = bundledModelInfo(source);
-  if (info && options.weights !== undefined) {
-    throw new ModelLoadError(`The 'weights' option applies to the ImageNet ids (${listChoices(IMAGENET_MODEL_IDS)}); '${source}' ships its own weights.`);
-  }
-  if (info) {
-    const model = await loadBundledModel(source);
-    return build(source, model, options, info.labels);
-  }
-  if (imagenetModelInfo(source)) {
-    const { weights, cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch } = options;
-    const model = await loadImagenetModel(source, { weights: weights ?? 'imagenet', cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch });
-    return build(source, model, options, IMAGENET_LABELS, { preprocess: '[-1,1]', classIds: IMAGENET_CLASS_IDS });
+  const entry = catalogEntry(source);
+  if (entry) {
+    const { weights, weightsPackage, cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch } = options;
+    const model = await entry.load({ weights, weightsPackage, cacheDir, baseUrl, maxBytes, timeoutMs, deadlineMs, maxRedirects, fetch });
+    return build(source, model, options, entry.info.labels, { preprocess: entry.info.preprocessing, classIds: entry.info.classIds });
   }
   if (KERAS_FILE.test(source)) {
     const model = await loadKerasModel(await readModelFile(source, options), source, { maxBytes: options.maxBytes });
@@ -264,7 +259,7 @@ export async function loadModel(
   }
   if (!/^https?:\/\//i.test(source) && !/\.json$/i.test(source)) {
     throw new ModelLoadError(
-      `Unknown model '${source}'. Use a model id (${listChoices(KNOWN_IDS)}), a path to a tfjs model.json or a Keras .keras / .h5 file, or an http(s) URL.`,
+      `Unknown model '${source}'. Use a model id (${listChoices(MODEL_IDS)}), a path to a tfjs model.json or a Keras .keras / .h5 file, or an http(s) URL.`,
     );
   }
   return build(source, await loadTfjsModel(source, options), options);

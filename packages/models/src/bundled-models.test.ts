@@ -15,18 +15,24 @@ describe('bundled offline models', () => {
     expect(bundledModelInfo('nope')).toBeUndefined();
   });
 
-  it('sizeBytes is the size of the model files in the installed nsfwjs package', async () => {
-    const { readdir, stat } = await import('node:fs/promises');
-    const { dirname, join } = await import('node:path');
-    const { createRequire } = await import('node:module');
-    // 'nsfwjs/models/mobilenet_v2' resolves to <package>/dist/cjs/models/mobilenet_v2.js.
-    const root = join(dirname(createRequire(import.meta.url).resolve('nsfwjs/models/mobilenet_v2')), '..', '..', 'models');
+  it('sizeBytes is the size of the files of each weights package, which say they hold that model', async () => {
+    const { stat } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    const packages = {
+      nsfw_mobilenet_v2: await import('@gradcam/weights-nsfw-mobilenet-v2'),
+      nsfw_mobilenet_v2_mid: await import('@gradcam/weights-nsfw-mobilenet-v2-mid'),
+      nsfw_inception_v3: await import('@gradcam/weights-nsfw-inception-v3'),
+    };
     for (const id of BUNDLED_MODEL_IDS) {
-      const dir = join(root, id.replace(/^nsfw_/, ''));
-      const files = (await readdir(dir)).filter((f) => f.endsWith('.min.js'));
-      const total = (await Promise.all(files.map((f) => stat(join(dir, f))))).reduce((n, s) => n + s.size, 0);
-      expect(bundledModelInfo(id)?.sizeBytes, id).toBe(total);
+      const pkg = packages[id as keyof typeof packages];
+      const info = bundledModelInfo(id);
+      expect([pkg.modelId, pkg.packageName], id).toEqual([id, info?.package]);
+      const files = [pkg.modelJson, ...pkg.weightFiles];
+      const onDisk = await Promise.all(files.map(async (f) => (await stat(fileURLToPath(f.url))).size));
+      expect(onDisk, id).toEqual(files.map((f) => f.bytes));
+      expect(info?.sizeBytes, id).toBe(onDisk.reduce((a, b) => a + b, 0));
     }
+    expect(BUNDLED_MODEL_IDS.map((id) => bundledModelInfo(id)?.installedWithModels)).toEqual([true, false, false]);
   });
 
   it('loads nsfw_mobilenet_v2 as a Keras MobileNetV2 layers model', async () => {

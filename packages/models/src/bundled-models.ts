@@ -2,11 +2,12 @@ import { listChoices, ModelLoadError } from '@gradcam/core';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';
+import { installAdvice, type ModelJsonContent, readWeightsPackage, type WeightsPackage, type WeightsReadOptions } from './weights-package.js';
 
 /** The classes of the NSFWJS models, in output order. */
 export const NSFW_CLASSES: readonly string[] = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
-/** Describes a model that ships inside an npm package and loads offline. */
+/** Describes a model whose weights ship in an npm package (`@gradcam/weights-*`) and load offline. */
 export interface BundledModelInfo {
   readonly id: string;
   readonly title: string;
@@ -18,55 +19,67 @@ export interface BundledModelInfo {
   readonly preprocessing: 'x/255';
   /** Where the weights come from. */
   readonly source: string;
-  /** Bytes of the model's files in the nsfwjs package (topology + weight modules). */
+  /** The npm package that carries the weights ('@gradcam/weights-nsfw-mobilenet-v2'). */
+  readonly package: string;
+  /** True when that package is a dependency of @gradcam/models (installed with it); else an optional one to install. */
+  readonly installedWithModels: boolean;
+  /** Bytes of the weights package's files (model.json + shards). */
   readonly sizeBytes: number;
 }
 
-interface ModelModule {
-  modelJson: () => Promise<{ default: ModelJson }>;
-  weightBundles: (() => Promise<{ default: string }>)[];
+/** Options of loadBundledModel and bundledModelFiles. */
+export interface BundledModelOptions extends WeightsReadOptions {
+  /**
+   * The weights package's module, for where it cannot be imported by name — an optional model
+   * in a browser bundle: `{ weightsPackage: await import('@gradcam/weights-nsfw-inception-v3') }`.
+   * Default: the package imported by name.
+   */
+  readonly weightsPackage?: WeightsPackage;
 }
 
-interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+interface BundledEntry {
+  readonly info: BundledModelInfo;
+  /** Imports the weights package. */
+  readonly importWeights: () => Promise<unknown>;
 }
 
-const SOURCE = 'nsfwjs 4.4.0 (MIT), weights bundled in the npm package';
-
-type BundledEntry = BundledModelInfo & { load: () => Promise<ModelModule> };
-
-/** The fields every NSFWJS model shares: labels, preprocessing and where the weights come from. */
-function nsfwjsModel(id: string, title: string, kind: BundledModelInfo['kind'], size: number, sizeBytes: number, load: () => Promise<unknown>): BundledEntry {
-  const info = { id, title, kind, inputSize: [size, size] as const, labels: NSFW_CLASSES, preprocessing: 'x/255' as const, source: SOURCE, sizeBytes };
-  return { ...info, load: load as () => Promise<ModelModule> };
+/**
+ * Imports an optional package by a name bundlers do not see: an app that does not install it
+ * still builds (Vite and webpack would fail on a literal import they cannot resolve); Node
+ * resolves it at run time from this package's folder.
+ */
+function importOptional(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
 }
 
+function nsfwjsModel(
+  id: string,
+  title: string,
+  kind: BundledModelInfo['kind'],
+  size: number,
+  sizeBytes: number,
+  installedWithModels: boolean,
+): BundledModelInfo {
+  const pkg = `@gradcam/weights-${id.replaceAll('_', '-')}`;
+  const source = `nsfwjs 4.4.0 (MIT, Infinite Red, Inc.), weights in the npm package ${pkg}`;
+  return { id, title, kind, inputSize: [size, size], labels: NSFW_CLASSES, preprocessing: 'x/255', source, package: pkg, installedWithModels, sizeBytes };
+}
+
+// The default model's package is a dependency: a literal import, which bundlers follow (its files
+// become assets of a lazily loaded chunk). The others are optional peers, imported by name at run time.
 const BUNDLED: Record<string, BundledEntry> = {
-  nsfw_mobilenet_v2: nsfwjsModel(
-    'nsfw_mobilenet_v2',
-    'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)',
-    'layers',
-    224,
-    3_600_073,
-    async () => (await import('nsfwjs/models/mobilenet_v2')).MobileNetV2Model,
-  ),
-  nsfw_mobilenet_v2_mid: nsfwjsModel(
-    'nsfw_mobilenet_v2_mid',
-    'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)',
-    'graph',
-    224,
-    5_864_553,
-    async () => (await import('nsfwjs/models/mobilenet_v2_mid')).MobileNetV2MidModel,
-  ),
-  nsfw_inception_v3: nsfwjsModel(
-    'nsfw_inception_v3',
-    'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)',
-    'layers',
-    299,
-    29_997_085,
-    async () => (await import('nsfwjs/models/inception_v3')).InceptionV3Model,
-  ),
+  nsfw_mobilenet_v2: {
+    info: nsfwjsModel('nsfw_mobilenet_v2', 'NSFWJS MobileNetV2 (Keras 2.2.4 layers model, 224×224, 5 content classes)', 'layers', 224, 2_737_417, true),
+    importWeights: () => import('@gradcam/weights-nsfw-mobilenet-v2'),
+  },
+  nsfw_mobilenet_v2_mid: {
+    info: nsfwjsModel('nsfw_mobilenet_v2_mid', 'NSFWJS MobileNetV2-1.4 (graph model, 224×224, 5 content classes)', 'graph', 224, 4_436_057, false),
+    importWeights: () => importOptional('@gradcam/weights-nsfw-mobilenet-v2-mid'),
+  },
+  nsfw_inception_v3: {
+    info: nsfwjsModel('nsfw_inception_v3', 'NSFWJS InceptionV3 (Keras 2.2.4 layers model, 299×299, 5 content classes)', 'layers', 299, 22_558_369, false),
+    importWeights: () => importOptional('@gradcam/weights-nsfw-inception-v3'),
+  },
 };
 
 /** The ids of the bundled offline models; the first is the default. */
@@ -74,55 +87,88 @@ export const BUNDLED_MODEL_IDS: readonly string[] = Object.keys(BUNDLED);
 
 /** Describes a bundled model, or returns undefined for an unknown id. */
 export function bundledModelInfo(id: string): BundledModelInfo | undefined {
-  const entry = BUNDLED[id];
-  if (!entry) return undefined;
-  const { load: _load, ...info } = entry;
-  return info;
+  return Object.hasOwn(BUNDLED, id) ? BUNDLED[id].info : undefined;
 }
 
-function base64ToBytes(base64: string): Uint8Array {
-  const maybeBuffer = (globalThis as { Buffer?: { from(s: string, e: string): Uint8Array } }).Buffer;
-  if (maybeBuffer) return new Uint8Array(maybeBuffer.from(base64, 'base64'));
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+function entryOf(id: string): BundledEntry {
+  if (!Object.hasOwn(BUNDLED, id)) throw new ModelLoadError(`Unknown bundled model '${id}'. Bundled models: ${listChoices(BUNDLED_MODEL_IDS)}.`);
+  return BUNDLED[id];
+}
+
+/**
+ * True for the error of importing `name` when it is not installed: Node's ERR_MODULE_NOT_FOUND, or
+ * a browser's refusal of a bare specifier it cannot resolve (Chromium, Firefox, Safari wordings).
+ */
+function isNotFound(error: unknown, name: string): boolean {
+  const e = error as { code?: string; message?: string };
+  const message = String(e?.message);
+  if (!message.includes(name)) return false;
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') return true;
+  return /Failed to resolve module specifier|bare specifier|does not resolve to a valid URL|Cannot find (module|package)/i.test(message);
+}
+
+/** The weights package of a bundled id imported by name, or `missing` (with the error) when it is not installed. */
+async function importWeightsOf(id: string): Promise<{ pkg: unknown } | { missing: ModelLoadError }> {
+  const { info, importWeights } = entryOf(id);
+  try {
+    return { pkg: await importWeights() };
+  } catch (error) {
+    if (isNotFound(error, info.package)) {
+      const missing = new ModelLoadError(`The model '${id}' needs the package ${info.package}, which is not installed. ${installAdvice(id, info.package)}`, {
+        cause: error,
+      });
+      return { missing };
+    }
+    throw new ModelLoadError(`Could not import ${info.package} (the weights of '${id}'): ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** The weights package of a bundled id: `options.weightsPackage`, else imported by name. */
+async function weightsPackageOf(id: string, options: BundledModelOptions): Promise<unknown> {
+  entryOf(id);
+  if (options.weightsPackage !== undefined) return options.weightsPackage;
+  const imported = await importWeightsOf(id);
+  if ('missing' in imported) throw imported.missing;
+  return imported.pkg;
+}
+
+/**
+ * True when the weights package of a bundled id can be imported here by name. Imports it — a
+ * few hundred bytes of JavaScript; the weights are not read.
+ * @throws ModelLoadError for an unknown id, or a package that is there but fails to import.
+ */
+export async function isBundledModelInstalled(id: string): Promise<boolean> {
+  return 'pkg' in (await importWeightsOf(id));
 }
 
 /** A bundled model's files, as a tfjs model.json and its weight shards (in manifest order). */
 export interface BundledModelFiles {
-  /** The model.json content: modelTopology, weightsManifest (shard paths 'group1-shard1ofN.bin', …), format. */
-  readonly modelJson: { modelTopology: object; weightsManifest: ModelJson['weightsManifest']; format: 'layers-model' | 'graph-model' };
+  /** The model.json content: format, modelTopology, weightsManifest (shard paths 'group1-shard1ofN.bin', …). */
+  readonly modelJson: ModelJsonContent;
   /** The bytes of each shard path of the manifest, in order. */
   readonly shards: readonly Uint8Array[];
 }
 
 /**
- * A bundled model as the files `tf.io` would save (model.json + shards), read from its npm
- * package without network access — to write them to a folder, or serve them.
+ * A bundled model as the files `tf.io` would save (model.json + shards), read from its weights
+ * package without network access and checked (size and SHA-256 of every file) — to write them to
+ * a folder, or serve them.
+ * @throws ModelLoadError for an unknown id, a weights package that is not installed (naming the
+ *   npm install to run), or a file that is missing or differs from what the package declares.
  */
-export async function bundledModelFiles(id: string): Promise<BundledModelFiles> {
-  const entry = BUNDLED[id];
-  if (!entry) throw new ModelLoadError(`Unknown bundled model '${id}'. Bundled models: ${listChoices(BUNDLED_MODEL_IDS)}.`);
-  try {
-    const module = await entry.load();
-    const json = (await module.modelJson()).default;
-    const shards = await Promise.all(module.weightBundles.map(async (bundle) => base64ToBytes((await bundle()).default)));
-    const format = entry.kind === 'graph' ? 'graph-model' : 'layers-model';
-    return { modelJson: { modelTopology: json.modelTopology, weightsManifest: json.weightsManifest, format }, shards };
-  } catch (error) {
-    throw new ModelLoadError(`Could not read the bundled model '${id}' from the nsfwjs package: ${(error as Error).message}. Is nsfwjs 4.4.0 installed?`, {
-      cause: error,
-    });
-  }
+export async function bundledModelFiles(id: string, options: BundledModelOptions = {}): Promise<BundledModelFiles> {
+  const { info } = entryOf(id);
+  return readWeightsPackage(id, info.package, await weightsPackageOf(id, options), options);
 }
 
 /**
- * Loads a bundled model from its npm package, without network access and without importing
- * the NSFWJS runtime (which would pull in the whole @tensorflow/tfjs).
+ * Loads a bundled model from its weights package (`@gradcam/weights-*`), offline, after checking
+ * every file's size and SHA-256. The default model's package comes with @gradcam/models; the
+ * others are installed by the users who want them.
+ * @throws ModelLoadError as bundledModelFiles, or when the model does not build.
  */
-export async function loadBundledModel(id: string): Promise<LayersModel | GraphModel> {
-  const { modelJson: json, shards } = await bundledModelFiles(id);
+export async function loadBundledModel(id: string, options: BundledModelOptions = {}): Promise<LayersModel | GraphModel> {
+  const { modelJson: json, shards } = await bundledModelFiles(id, options);
   const total = shards.reduce((n, s) => n + s.byteLength, 0);
   const weightData = new Uint8Array(total);
   let offset = 0;

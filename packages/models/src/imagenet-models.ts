@@ -166,8 +166,13 @@ export function decodePredictions(preds: tf.Tensor | readonly ArrayLike<number>[
 export interface ImagenetModelInfo {
   readonly id: string;
   readonly title: string;
+  readonly kind: 'layers';
   readonly inputSize: readonly [number, number];
   readonly classes: number;
+  /** Keras' ImageNet labels by output index (IMAGENET_LABELS). */
+  readonly labels: readonly string[];
+  /** WordNet synset ids by output index (IMAGENET_CLASS_IDS). */
+  readonly classIds: readonly string[];
   /** Trainable + non-trainable parameters (float32 each). */
   readonly paramCount: number;
   /** The Grad-CAM layer chosen by default (ELI5's rule, skipping 1×1 outputs). */
@@ -182,8 +187,11 @@ const IMAGENET: Record<string, ImagenetModelInfo & { load: (o: WeightsOptions) =
   mobilenet_v2: {
     id: 'mobilenet_v2',
     title: 'MobileNetV2 1.0 (keras.applications, ImageNet, 224×224, 1000 classes)',
+    kind: 'layers',
     inputSize: [224, 224],
     classes: 1000,
+    labels: IMAGENET_LABELS,
+    classIds: IMAGENET_CLASS_IDS,
     paramCount: 3_538_984,
     defaultLayer: 'out_relu',
     preprocessing: '[-1,1]',
@@ -193,8 +201,11 @@ const IMAGENET: Record<string, ImagenetModelInfo & { load: (o: WeightsOptions) =
   nasnet_mobile: {
     id: 'nasnet_mobile',
     title: 'NASNetMobile (keras.applications, ImageNet, 224×224, 1000 classes)',
+    kind: 'layers',
     inputSize: [224, 224],
     classes: 1000,
+    labels: IMAGENET_LABELS,
+    classIds: IMAGENET_CLASS_IDS,
     paramCount: 5_326_716,
     defaultLayer: 'activation_187',
     preprocessing: '[-1,1]',

@@ -10,8 +10,10 @@ export {
   BUNDLED_MODEL_IDS,
   type BundledModelFiles,
   type BundledModelInfo,
+  type BundledModelOptions,
   bundledModelFiles,
   bundledModelInfo,
+  isBundledModelInstalled,
   loadBundledModel,
   NSFW_CLASSES,
 } from './bundled-models.js';
@@ -42,6 +44,18 @@ export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, type ReadKerasH
 export { isZipArchive, type KerasModelFileOptions, loadKerasModel } from './keras-model-file.js';
 export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
+export {
+  type BundledCatalogEntry,
+  type CatalogEntry,
+  type CatalogLoadOptions,
+  type CatalogModelInfo,
+  catalogEntry,
+  DEFAULT_MODEL_ID,
+  type ImagenetCatalogEntry,
+  loadCatalogModel,
+  MODEL_CATALOG,
+  MODEL_IDS,
+} from './model-catalog.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
 export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';
 export { stripSoftmax } from './strip-softmax.js';
@@ -59,3 +73,11 @@ export {
   WeightsIntegrityError,
   weightFileUrl,
 } from './weights-cache.js';
+export {
+  type ModelJsonContent,
+  readWeightsPackage,
+  type WeightsPackage,
+  type WeightsPackageContents,
+  type WeightsPackageFile,
+  type WeightsReadOptions,
+} from './weights-package.js';
