@@ -34,8 +34,11 @@ describe.skipIf(skip)("the 'tensorflow' backend (tfjs-node)", () => {
 });
 
 describe('install advice', () => {
-  it('names both the online and the air-gapped fix', () => {
+  it('names the online fix, the air-gapped fix and the wasm fallback, with commands a user can run anywhere', () => {
     expect(OFFLINE_INSTALL_HINT).toMatch(/npm rebuild @tensorflow\/tfjs-node/);
-    expect(OFFLINE_INSTALL_HINT).toMatch(/scripts\/offline-tfjs-node run -- npx -y pnpm@10 install/);
+    expect(OFFLINE_INSTALL_HINT).toMatch(/TFJS_NODE_CDN_STORAGE=<[^>]+> npm rebuild @tensorflow\/tfjs-node/);
+    expect(OFFLINE_INSTALL_HINT).toMatch(/wasm backend/);
+    // No command that only exists inside this repository is given as the thing to run.
+    expect(OFFLINE_INSTALL_HINT).not.toMatch(/`[^`]*scripts\/offline-tfjs-node[^`]*`/);
   });
 });
