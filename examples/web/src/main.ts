@@ -1,4 +1,4 @@
-import { type Colormap, colormapNames } from '@gradcam/format';
+import { type Colormap, colormapNames, OVERLAY_DEFAULTS } from '@gradcam/format';
 import sampleUrl from '../../images/chelsea.png?url';
 import { backendFromQuery } from './backend-plan';
 import { wireCustomModelForm } from './custom-model-form';
@@ -36,8 +36,8 @@ interface PageImage {
 /** What the controls ask for; `layer` and `target` undefined mean the model's defaults. */
 const state: { image?: PageImage; model: string; layer?: string; target?: number; colormap: Colormap; alphaLimit: number } = {
   model: '',
-  colormap: 'viridis',
-  alphaLimit: 0.65,
+  colormap: OVERLAY_DEFAULTS.colormap,
+  alphaLimit: OVERLAY_DEFAULTS.alphaLimit,
 };
 
 const view = new ResultView();
@@ -172,6 +172,8 @@ function wireControls(): void {
     colormapNames.map((name) => ({ value: name, text: name })),
     String(state.colormap),
   );
+  ui.alpha.value = String(state.alphaLimit);
+  ui.alphaValue.textContent = state.alphaLimit.toFixed(2);
   ui.model.addEventListener('change', () => selectModel(ui.model.value));
   ui.layer.addEventListener('change', () => {
     state.layer = ui.layer.value;

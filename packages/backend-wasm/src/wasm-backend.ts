@@ -1,4 +1,5 @@
-import { activateBackend, importNodeBuiltin } from '@gradcam/core';
+import { activateBackend } from '@gradcam/core';
+import { importNodeBuiltin } from '@gradcam/core/internals';
 import { getThreadsCount, setWasmPaths as setTfjsWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { packagedWasmFiles, type WasmFileName } from './wasm-files.js';

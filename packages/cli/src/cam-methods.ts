@@ -11,3 +11,6 @@ export const CAM_METHOD_IDS: readonly string[] = Object.freeze(Object.keys(CAM_M
 
 /** `--normalize` values (the raw map, core's `normalize: false`, cannot be drawn as an overlay). */
 export const CLI_NORMALIZATIONS: readonly string[] = Object.freeze(['max', 'minmax']);
+
+/** The CLI's names of core's method options, for core's checks (checkCounterfactual) to speak in flags. */
+export const CLI_OPTION_NAMES = Object.freeze({ counterfactual: '--counterfactual', method: '--method' });

@@ -15,6 +15,7 @@ import {
   loadImg,
   loadModel,
   nativeDecodeOptions,
+  OVERLAY_DEFAULTS,
   type ResamplingFilter,
   type RgbaImage,
   resamplingFilters,
@@ -177,10 +178,12 @@ export function compareCommand(io: CliIo, setExitCode: (code: number) => void): 
     .option('-m, --model <id|path|url>', 'model to compare, repeatable (at least two), in panel order', collect)
     .option('-t, --target <class>', "class id to explain with every model; default: each model's predicted class", integerOption('--target', 0))
     .option('--logits', 'explain the pre-softmax score instead of the probability')
-    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlays').choices(colormapNames).default('viridis'))
-    .option('--alpha-limit <a>', "cap on the overlays' opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
+    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlays').choices(colormapNames).default(OVERLAY_DEFAULTS.colormap))
+    .option('--alpha-limit <a>', "cap on the overlays' opacity, 0 … 1, or 'none'", alphaLimitOption, OVERLAY_DEFAULTS.alphaLimit)
     .addOption(
-      new Option('--resample <filter>', 'filter that scales heatmaps to the image and panels to a common height').choices(resamplingFilters).default('lanczos'),
+      new Option('--resample <filter>', 'filter that scales heatmaps to the image and panels to a common height')
+        .choices(resamplingFilters)
+        .default(OVERLAY_DEFAULTS.resamplingFilter),
     );
   addBackendOption(command);
   addTimeoutOption(command);

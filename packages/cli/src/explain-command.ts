@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { colormapNames, resamplingFilters } from 'gradcam';
+import { colormapNames, OVERLAY_DEFAULTS, resamplingFilters } from 'gradcam';
 import { CAM_METHOD_IDS, CLI_NORMALIZATIONS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { defaultWorkers } from './image-pool.js';
@@ -86,9 +86,18 @@ export function addExplainOptions(command: Command): Command {
       'images per model call: explanations per batched pass (default 8), masked images per Score-CAM call (default 32)',
       integerOption('--batch-size', 1),
     )
-    .addOption(new Option('--colormap <name>', 'matplotlib colormap of the overlay (default viridis; RdBu_r with --no-relu)').choices(colormapNames))
-    .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, 0.65)
-    .addOption(new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)').choices(resamplingFilters).default('lanczos'));
+    .addOption(
+      new Option(
+        '--colormap <name>',
+        `matplotlib colormap of the overlay (default ${OVERLAY_DEFAULTS.colormap}; ${OVERLAY_DEFAULTS.signedColormap} with --no-relu)`,
+      ).choices(colormapNames),
+    )
+    .option('--alpha-limit <a>', "cap on the overlay's opacity, 0 … 1, or 'none'", alphaLimitOption, OVERLAY_DEFAULTS.alphaLimit)
+    .addOption(
+      new Option('--resample <filter>', 'filter that scales the heatmap to the image (Pillow names)')
+        .choices(resamplingFilters)
+        .default(OVERLAY_DEFAULTS.resamplingFilter),
+    );
 }
 
 /** Builds the `explain` command; its action stores the exit code through `setExitCode`. */

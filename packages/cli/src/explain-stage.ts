@@ -1,6 +1,16 @@
 import { type LayerInfo, resolveLayer } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type Colormap, type Explanation, explainBatch, explainGuided, type Heatmap, imgToArray, type LoadedModel, type ResamplingFilter } from 'gradcam';
+import {
+  type Colormap,
+  type Explanation,
+  explainBatch,
+  explainGuided,
+  type Heatmap,
+  imgToArray,
+  type LoadedModel,
+  OVERLAY_DEFAULTS,
+  type ResamplingFilter,
+} from 'gradcam';
 import type { Decoded } from './decode-stage.js';
 import type { OverlaySpec } from './draw-stage.js';
 import type { ExplainCommandOptions } from './explain-command.js';
@@ -93,7 +103,7 @@ export async function explainInputs(settings: ExplainSettings, batch: readonly {
     tf.dispose(docs);
   }
   const drawing = {
-    colormap: (options.colormap ?? (options.relu ? 'viridis' : 'RdBu_r')) as Colormap,
+    colormap: (options.colormap ?? (options.relu ? OVERLAY_DEFAULTS.colormap : OVERLAY_DEFAULTS.signedColormap)) as Colormap,
     alphaLimit: alphaLimitValue(options.alphaLimit),
     filter: options.resample as ResamplingFilter,
   };
@@ -114,7 +124,7 @@ export async function explainInputs(settings: ExplainSettings, batch: readonly {
             heatmap: guidedMap,
             kind: 'signed',
             ...drawing,
-            colormap: (options.colormap ?? 'RdBu_r') as Colormap,
+            colormap: (options.colormap ?? OVERLAY_DEFAULTS.signedColormap) as Colormap,
             scale: percentileAbs(guidedMap.data, 0.99),
           };
           overlays.push({ path: guidedOutput, spec });

@@ -1,4 +1,4 @@
-import { type ResamplingFilter, resize } from '@gradcam/format';
+import { OVERLAY_DEFAULTS, type ResamplingFilter, resize } from '@gradcam/format';
 import type { RgbaImage } from 'gradcam';
 import { drawText, GLYPH_ADVANCE, GLYPH_HEIGHT, textWidth } from './bitmap-font.js';
 
@@ -37,7 +37,7 @@ export function montage(panels: readonly MontagePanel[], options: MontageOptions
   const images = panels.map(({ image }) =>
     image.height === height
       ? image
-      : resize(image, { width: Math.max(1, Math.round((image.width * height) / image.height)), height }, options.filter ?? 'lanczos'),
+      : resize(image, { width: Math.max(1, Math.round((image.width * height) / image.height)), height }, options.filter ?? OVERLAY_DEFAULTS.resamplingFilter),
   );
   const indent = Math.floor(gap / 2);
   const scale = panels.every((p, i) => p.caption.every((line) => textWidth(line, 2) <= images[i].width - indent)) ? 2 : 1;

@@ -1,6 +1,6 @@
-import { InvalidTargetError } from '@gradcam/core';
+import { InvalidInputError, InvalidTargetError } from '@gradcam/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_MODEL_ID, type LoadedModel, MODEL_CATALOG } from 'gradcam';
+import { checkAlphaLimit, DEFAULT_MODEL_ID, type LoadedModel, MODEL_CATALOG } from 'gradcam';
 import { shown } from './terminal-text.js';
 // The CLI runs in Node.js, where tfjs-node is the fastest backend: its plug-in registers here,
 // next to the --backend option ('wasm' and 'cpu' come with gradcam).
@@ -27,15 +27,17 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /**
- * `--alpha-limit`: a number in [0, 1], or 'none' for no cap. Returns 'none' rather than null
- * because commander replaces a null parse result with ''; `alphaLimitValue` converts.
+ * `--alpha-limit`: a number in [0, 1], or 'none' for no cap (checked by @gradcam/format's
+ * checkAlphaLimit). Returns 'none' rather than null because commander replaces a null parse
+ * result with ''; `alphaLimitValue` converts.
  */
 export function alphaLimitOption(value: string): number | 'none' {
   if (value.toLowerCase() === 'none') return 'none';
-  const n = Number(value);
-  if (value.trim() === '' || !(n >= 0 && n <= 1))
+  try {
+    return checkAlphaLimit(value.trim() === '' ? Number.NaN : Number(value)) as number;
+  } catch {
     throw new InvalidArgumentError(`--alpha-limit must be a number from 0 to 1, or 'none' for no cap; got '${value}'.`);
-  return n;
+  }
 }
 
 /** The formatAsImage alphaLimit of a parsed `--alpha-limit`: null for 'none'. */
@@ -95,6 +97,14 @@ export function modelLoadOptions(options: { readonly timeout: number; readonly w
 /** Adds `--backend <name>`, checked against CLI_BACKENDS. */
 export function addBackendOption(command: Command): Command {
   return command.addOption(new Option('--backend <name>', 'tfjs backend; auto tries tensorflow, then wasm, then cpu').choices(CLI_BACKENDS).default('auto'));
+}
+
+/**
+ * `--top` and `--target` pick targets two ways (core's TargetSpec is one or the other).
+ * @throws InvalidInputError when both are given.
+ */
+export function checkTargetChoice(options: { readonly top?: number; readonly target?: readonly number[] }): void {
+  if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
 }
 
 /**

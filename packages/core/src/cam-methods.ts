@@ -60,3 +60,26 @@ export function getCamMethod(id: string | CamMethod): CamMethod {
   if (method === undefined) throw new InvalidInputError(`Unknown CAM method '${String(id)}'. Valid methods: ${listChoices([...methods.keys()], 50)}.`);
   return method;
 }
+
+/** How a caller names the options in its messages: the library's option names, or a CLI's flags. */
+export interface OptionNames {
+  readonly counterfactual: string;
+  readonly method: string;
+}
+
+/**
+ * The counterfactual rule, owned here for explain, evaluate and the CLI: `counterfactual`
+ * negates gradients, so it needs a method that reads them (`usesGradients`).
+ * @throws InvalidInputError naming the method and what to do, in the caller's option names.
+ */
+export function checkCounterfactual(
+  method: CamMethod,
+  counterfactual: boolean | undefined,
+  names: OptionNames = { counterfactual: 'counterfactual', method: 'method' },
+): void {
+  if (counterfactual && !method.usesGradients) {
+    throw new InvalidInputError(
+      `${names.counterfactual} negates gradients, but ${method.displayName} ('${method.id}') uses none; choose a gradient ${names.method} or drop ${names.counterfactual}.`,
+    );
+  }
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type CamNormalization, camMaps, checkNormalization } from './cam-maps.js';
 import type { CamMethod, CamProgress } from './cam-method.js';
-import { getCamMethod } from './cam-methods.js';
+import { checkCounterfactual, getCamMethod } from './cam-methods.js';
 import { GradcamError, InvalidInputError, InvalidTargetError } from './errors.js';
 import type { Capture, ExplainableModel, LayerInfo } from './explainable-model.js';
 import { type LayerRef, resolveLayer } from './layer-selection.js';
@@ -119,11 +119,7 @@ export function scoreFunction(explainable: ExplainableModel, logits: boolean | '
 }
 
 function checkMethodOptions(method: CamMethod, options: ExplainOptions): void {
-  if (options.counterfactual && !method.usesGradients) {
-    throw new InvalidInputError(
-      `counterfactual negates gradients, but ${method.displayName} ('${method.id}') uses none; choose a gradient method or drop counterfactual.`,
-    );
-  }
+  checkCounterfactual(method, options.counterfactual);
   if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize >= 1)) {
     throw new InvalidInputError(`batchSize must be an integer ≥ 1; got ${options.batchSize}.`);
   }

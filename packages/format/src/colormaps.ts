@@ -1,6 +1,7 @@
 import type { Heatmap } from '@gradcam/core';
 import { InvalidInputError, listChoices } from '@gradcam/core/errors';
 import { COLORMAP_DATA, COLORMAP_NAMES } from './colormap-data';
+import { OVERLAY_DEFAULTS } from './overlay-defaults';
 import type { ColoredHeatmap, Rgba } from './types';
 
 /** Name of a built-in colormap (matplotlib's tables, 256 entries each). */
@@ -192,7 +193,7 @@ export function mapColor(colormap: Colormap, value: number): Rgba {
  * Values are looked up as matplotlib does for a float32 array (x·N in float32 arithmetic).
  * @throws InvalidInputError for an unknown colormap or a malformed heatmap.
  */
-export function colorize(heatmap: Heatmap, colormap: Colormap = 'viridis'): ColoredHeatmap {
+export function colorize(heatmap: Heatmap, colormap: Colormap = OVERLAY_DEFAULTS.colormap): ColoredHeatmap {
   assertHeatmapShape(heatmap);
   const apply = resolveColormap(colormap);
   const { width, height, data } = heatmap;

@@ -3,6 +3,7 @@ import { InvalidInputError, InvalidTargetError, listChoices } from '@gradcam/cor
 import { type Colormap, colorize, resolveColormap } from './colormaps';
 import { alphaCompositeRows } from './composite';
 import { heatmapToImage, validateHeatmap } from './heatmap';
+import { checkAlphaLimit, OVERLAY_DEFAULTS } from './overlay-defaults';
 import { assertRaster, planResize, type ResamplingFilter, resolveResamplingFilter } from './resample';
 
 /** Options of `formatHeatmap`; defaults are ELI5's `format_as_image` defaults. */
@@ -21,14 +22,6 @@ export interface FormatAsImageOptions extends FormatHeatmapOptions {
   readonly target?: number;
 }
 
-function checkAlphaLimit(alphaLimit: unknown): number | null {
-  if (alphaLimit === null) return null;
-  if (typeof alphaLimit !== 'number' || !(alphaLimit >= 0 && alphaLimit <= 1)) {
-    throw new InvalidInputError(`alphaLimit must be a number between 0 and 1 inclusive, or null for no cap; got ${String(alphaLimit)}.`);
-  }
-  return alphaLimit;
-}
-
 /**
  * Overlays a [0, 1] heatmap on an image the way ELI5's `format_as_image` does: colourise the
  * small heatmap, set alpha = min(heatmap, alphaLimit), convert to 8 bits by truncating x·255,
@@ -38,9 +31,9 @@ function checkAlphaLimit(alphaLimit: unknown): number | null {
  */
 export function formatHeatmap(heatmap: Heatmap, image: RgbaImage, options: FormatHeatmapOptions = {}): RgbaImage {
   assertRaster(image, 4, 'image');
-  const alphaLimit = checkAlphaLimit(options.alphaLimit === undefined ? 0.65 : options.alphaLimit);
-  const filter = resolveResamplingFilter(options.resamplingFilter ?? 'lanczos');
-  const colormap = options.colormap ?? 'viridis';
+  const alphaLimit = checkAlphaLimit(options.alphaLimit);
+  const filter = resolveResamplingFilter(options.resamplingFilter ?? OVERLAY_DEFAULTS.resamplingFilter);
+  const colormap = options.colormap ?? OVERLAY_DEFAULTS.colormap;
   resolveColormap(colormap);
   validateHeatmap(heatmap);
 

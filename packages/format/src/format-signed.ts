@@ -3,6 +3,7 @@ import { InvalidInputError, InvalidTargetError, listChoices } from '@gradcam/cor
 import { type Colormap, colorize, resolveColormap } from './colormaps';
 import { alphaCompositeRows } from './composite';
 import { heatmapToImage, validateHeatmap } from './heatmap';
+import { checkAlphaLimit, OVERLAY_DEFAULTS } from './overlay-defaults';
 import { assertRaster, planResize, type ResamplingFilter, resolveResamplingFilter } from './resample';
 
 /** Options of `formatSignedHeatmap`. */
@@ -34,12 +35,9 @@ export interface FormatSignedAsImageOptions extends FormatSignedOptions {
  */
 export function formatSignedHeatmap(heatmap: Heatmap, image: RgbaImage, options: FormatSignedOptions = {}): RgbaImage {
   assertRaster(image, 4, 'image');
-  const alphaLimit = options.alphaLimit === undefined ? 0.65 : options.alphaLimit;
-  if (alphaLimit !== null && !(typeof alphaLimit === 'number' && alphaLimit >= 0 && alphaLimit <= 1)) {
-    throw new InvalidInputError(`alphaLimit must be a number between 0 and 1 inclusive, or null for no cap; got ${String(alphaLimit)}.`);
-  }
-  const filter = resolveResamplingFilter(options.resamplingFilter ?? 'lanczos');
-  const colormap = options.colormap ?? 'RdBu_r';
+  const alphaLimit = checkAlphaLimit(options.alphaLimit);
+  const filter = resolveResamplingFilter(options.resamplingFilter ?? OVERLAY_DEFAULTS.resamplingFilter);
+  const colormap = options.colormap ?? OVERLAY_DEFAULTS.signedColormap;
   resolveColormap(colormap);
   const values = heatmap.data;
   let maxAbs = 0;

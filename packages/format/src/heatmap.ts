@@ -1,6 +1,7 @@
 import type { Heatmap, RgbaImage } from '@gradcam/core';
 import { InvalidInputError } from '@gradcam/core/errors';
 import { assertHeatmapShape } from './colormaps';
+import { OVERLAY_DEFAULTS } from './overlay-defaults';
 import { assertRaster, type ResamplingFilter, resize, resizeGray } from './resample';
 import type { ColoredHeatmap, GrayImage } from './types';
 
@@ -81,7 +82,7 @@ export function expandHeatmap(heatmap: ColoredHeatmap, image: RgbaImage, options
 export function expandHeatmap(heatmap: Heatmap | ColoredHeatmap, image: RgbaImage, options?: ExpandHeatmapOptions): GrayImage | RgbaImage;
 export function expandHeatmap(heatmap: Heatmap | ColoredHeatmap, image: RgbaImage, options: ExpandHeatmapOptions = {}): GrayImage | RgbaImage {
   assertRaster(image, 4, 'image');
-  const filter = options.resamplingFilter ?? 'lanczos';
+  const filter = options.resamplingFilter ?? OVERLAY_DEFAULTS.resamplingFilter;
   const size = { width: image.width, height: image.height };
   if (isColored(heatmap)) return resize(heatmapToImage(heatmap), size, filter);
   return resizeGray(heatmapToImage(heatmap), size, filter);

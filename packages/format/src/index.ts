@@ -1,3 +1,5 @@
+// The image and map types of @gradcam/core that this package's functions take and return.
+export type { Explanation, Heatmap, RgbaImage, TargetExplanation } from '@gradcam/core';
 export {
   DEFAULT_MAX_PIXELS,
   type DecodeOptions,
@@ -26,6 +28,7 @@ export { type FormatAsImageOptions, type FormatHeatmapOptions, formatAsImage, fo
 export { type FormatSignedAsImageOptions, type FormatSignedOptions, formatSignedAsImage, formatSignedHeatmap } from './format-signed';
 export { type ExpandHeatmapOptions, expandHeatmap, heatmapToImage, validateHeatmap } from './heatmap';
 export { type ImageSource, type LoadImgOptions, loadImg } from './load-img';
+export { checkAlphaLimit, OVERLAY_DEFAULTS } from './overlay-defaults';
 export {
   premultiplyAlpha,
   type ResamplingFilter,

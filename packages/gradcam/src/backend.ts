@@ -1,4 +1,5 @@
-import { activateBackend, BackendUnavailableError, findBackend, listBackends, listChoices, registerBackend } from '@gradcam/core';
+import { activateBackend, BackendUnavailableError, findBackend, listBackends, registerBackend } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import type { DecodeOptions } from '@gradcam/format';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';

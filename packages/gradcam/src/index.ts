@@ -2,7 +2,6 @@ import '@gradcam/models';
 
 export {
   type ArrayToImgOptions,
-  ablationCam,
   arrayToImg,
   BackendUnavailableError,
   type BoxFormat,
@@ -52,6 +51,7 @@ export {
 export {
   alphaComposite,
   type Colormap,
+  checkAlphaLimit,
   colorize,
   colormapNames,
   type DecodeOptions,
@@ -69,6 +69,7 @@ export {
   heatmapToImage,
   type LoadImgOptions,
   loadImg,
+  OVERLAY_DEFAULTS,
   type ResamplingFilter,
   resamplingFilters,
 } from '@gradcam/format';

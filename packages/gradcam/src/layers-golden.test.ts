@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { gradCamMaps } from '@gradcam/core';
+import { gradCamMaps } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { type ExplainableModel, isExplainableModel, listChoices, ModelLoadError, toExplainableModel } from '@gradcam/core';
+import { type ExplainableModel, isExplainableModel, ModelLoadError, toExplainableModel } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import {
   cachedImagenetWeightsSize,
   catalogEntry,

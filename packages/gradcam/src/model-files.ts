@@ -1,4 +1,5 @@
-import { importNodeBuiltin, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { importNodeBuiltin } from '@gradcam/core/internals';
 import { boundedFetch, DEFAULT_MAX_MODEL_BYTES, deadlineIn, type FetchLimits, readRegularFile, resolveInside, resolveUrl, type SizeLimit } from '@gradcam/io';
 import type * as tf from '@tensorflow/tfjs-core';
 

@@ -1,4 +1,5 @@
-import { listChoices, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
 import { type LayersModel, loadLayersModel } from '@tensorflow/tfjs-layers';

@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import {
-  EXPLAIN_BATCH_VALUES,
   type ExplainableModel,
   type ExplainBatchOptions,
   type Explanation,
@@ -16,6 +15,7 @@ import {
   InvalidTargetError,
   registerCamMethod,
 } from '@gradcam/core';
+import { EXPLAIN_BATCH_VALUES } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { GraphModelAdapter, LayersModelAdapter, loadBundledModel, runTargetGradients } from './index.js';
+import { GraphModelAdapter, LayersModelAdapter, loadBundledModel } from './index.js';
+import { runTargetGradients } from './target-gradients.js';
 
 const seeded = (seed: number) => tfl.initializers.glorotUniform({ seed });
 

@@ -1,4 +1,5 @@
-import { InvalidInputError, listChoices, ModelLoadError } from '@gradcam/core';
+import { InvalidInputError, ModelLoadError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import { DEFAULT_MAX_MODEL_BYTES, readRegularFile } from '@gradcam/io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';

@@ -59,7 +59,6 @@ export {
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
 export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';
 export { stripSoftmax } from './strip-softmax.js';
-export { type DeltaForward, type ForwardPass, runTargetGradients, singleCapture } from './target-gradients.js';
 export {
   cachedWeightFileSize,
   cacheFileNameOf,

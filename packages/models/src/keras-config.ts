@@ -1,4 +1,5 @@
-import { listChoices, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 
 /** A Keras layer or model config as Keras 3 serialises it (config.json of a .keras, model_config of an .h5). */
 interface KerasLayerConfig {

@@ -1,4 +1,5 @@
-import { listChoices, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import { DEFAULT_MAX_MODEL_BYTES } from '@gradcam/io';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';

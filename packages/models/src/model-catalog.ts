@@ -1,4 +1,5 @@
-import { listChoices, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { BUNDLED_MODEL_IDS, type BundledModelInfo, type BundledModelOptions, bundledModelInfo, loadBundledModel } from './bundled-models.js';

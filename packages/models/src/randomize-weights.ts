@@ -1,4 +1,5 @@
-import { InvalidInputError, listChoices } from '@gradcam/core';
+import { InvalidInputError } from '@gradcam/core';
+import { listChoices } from '@gradcam/core/internals';
 import type { RandomizationStep } from '@gradcam/core/metrics';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';

@@ -1,4 +1,5 @@
-import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError, type Target, targetScores } from '@gradcam/core';
+import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError, type Target } from '@gradcam/core';
+import { targetScores } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** One forward pass of the model as runTargetGradients asks for it. */

@@ -1,4 +1,5 @@
-import { importNodeBuiltin, ModelLoadError } from '@gradcam/core';
+import { ModelLoadError } from '@gradcam/core';
+import { importNodeBuiltin } from '@gradcam/core/internals';
 import { boundedFetch, DEFAULT_MAX_MODEL_BYTES, deadlineIn, readRegularFile } from '@gradcam/io';
 import { hasHdf5Signature } from './keras-h5.js';
 
