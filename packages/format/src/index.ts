@@ -1,3 +1,5 @@
+// The core types this package's functions take and return, importable where users meet them.
+export type { Explanation, Heatmap, RgbaImage } from '@gradcam/core';
 export {
   DEFAULT_MAX_PIXELS,
   type DecodeOptions,
