@@ -11,5 +11,6 @@ registerBackend({
   decodeOptions: tensorflowDecodeOptions,
 });
 
+export type { RgbaImage } from '@gradcam/core';
 export { tensorflowDecodeOptions, tensorflowJpegDecoder, tensorflowPngDecoder } from './native-image.js';
 export { OFFLINE_INSTALL_HINT, tensorflowBackendStatus, useTensorflowBackend } from './node-backend.js';

@@ -13,5 +13,5 @@ registerBackend({ name: 'wasm', environments: ['node', 'browser', 'worker'], pri
 export { registerWasmBatchNorm } from './batch-norm-kernel.js';
 export { registerWasmGradientKernels, WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS } from './gradient-kernels.js';
 export { registerWasmSliceKernel } from './slice-kernel.js';
-export { setWasmPaths, useWasmBackend, wasmFeatures, wasmFilesDirectory } from './wasm-backend.js';
+export { setWasmPaths, useWasmBackend, type WasmFeatures, wasmFeatures, wasmFilesDirectory } from './wasm-backend.js';
 export { packagedWasmFiles, type WasmFileName } from './wasm-files.js';

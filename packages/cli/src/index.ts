@@ -1,3 +1,4 @@
+export type { RgbaImage } from '@gradcam/core';
 export { runCli } from './cli.js';
 export { type CliIo, processIo } from './cli-io.js';
 export { type CompareCommandOptions, type ComparePanelReport, type CompareReport, runCompare } from './compare-command.js';

@@ -2,6 +2,10 @@ import { registerModelAdapter } from '@gradcam/core';
 import { graphModelAdapter } from './graph-model-adapter.js';
 import { layersModelAdapter } from './layers-model-adapter.js';
 
+// The core types this package's functions take and return, importable where users meet them.
+export type { BatchCapture, Capture, CaptureOptions, ModelAdapter } from '@gradcam/core';
+export type { RandomizationStep } from '@gradcam/core/metrics';
+
 // Importing this package makes explain() accept tfjs LayersModel and GraphModel objects.
 registerModelAdapter(graphModelAdapter);
 registerModelAdapter(layersModelAdapter);
