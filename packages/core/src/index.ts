@@ -38,6 +38,20 @@ export type { BatchCapture, Capture, CaptureOptions, ExplainableModel, LayerInfo
 export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
 export { type ChannelMap, channelSum, guidedGradCam } from './guided-grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, arrayToImgs, imgToArray } from './image-tensor.js';
+export {
+  type GraphActivation,
+  type GraphCaptureRequest,
+  type GraphExecutor,
+  type GraphNode,
+  type GraphOp,
+  type GraphPadding,
+  graphExecutorFor,
+  type InferenceGraph,
+  listGraphExecutors,
+  registerGraphExecutor,
+  releaseGraph,
+  unregisterGraphExecutor,
+} from './inference-graph.js';
 export { type LayerRef, pickDefaultLayer, resolveLayer } from './layer-selection.js';
 export { eigenCam } from './methods/eigen-cam.js';
 export { eigenGradCam } from './methods/eigen-grad-cam.js';
