@@ -30,7 +30,7 @@ export {
   type WeightsOptions,
 } from './imagenet-models.js';
 export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, readKerasH5, setKerasWeights, writeKerasH5 } from './keras-h5.js';
-export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
+export { isLayersModel, LayersModelAdapter, type LayersModelAdapterOptions, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export { buildNASNet, NASNET_MOBILE, type NASNetOptions } from './nasnet.js';
 export { randomizationSteps, reinitializeLayers, type WeightBlock, weightBlocks } from './randomize-weights.js';

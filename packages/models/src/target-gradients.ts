@@ -1,5 +1,6 @@
 import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { releaseFailedTape } from './tfjs-internals.js';
 
 /** One forward pass of the model as runTargetGradients asks for it. */
 export interface ForwardPass {
@@ -66,24 +67,11 @@ function asNotDifferentiable(error: unknown): unknown {
 }
 
 /** The int32 row index [0, step, 2·step, …] of `count` rows, or with `repeat`: each row `repeat` times [0, 0, 1, 1, …]. */
-function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
+export function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
   return tf.tensor1d(
     Int32Array.from({ length: count * repeat }, (_, i) => Math.floor(i / repeat) * step),
     'int32',
   );
-}
-
-/**
- * Frees what tf.grad's tape saved for the backward pass when the pass failed: tfjs-core 4.22
- * frees those tensors only after a backward pass completes, so a forward pass that throws (the
- * first attempt before the repeated-input retry, a gradient that does not reach the layer)
- * would leak them. A no-op inside an outer gradient, whose tape it is not ours to clear.
- */
-function releaseFailedTape(): void {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
-  if (state.gradientDepth !== 0 || !state.activeTape) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
 }
 
 /**
