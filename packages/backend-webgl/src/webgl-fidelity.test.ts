@@ -1,26 +1,28 @@
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { imgToArray } from '@gradcam/core';
-import { compareConformance, computeConformanceMaps, summarizeConformance } from '@gradcam/core/testing';
-import { loadImg } from '@gradcam/format';
-import { loadBundledModel } from '@gradcam/models';
-import '@tensorflow/tfjs-backend-cpu';
-import * as tf from '@tensorflow/tfjs-core';
+import { compareFidelity, type FidelityGolden, summarizeFidelity } from '@gradcam/core/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { PageResult } from './conformance-page.js';
+import type { PageResult } from './fidelity-page.js';
 import { launchChromium, type PageServer, serveBundledPage } from './testing.js';
 
-// Real Chromium (Debian's package, WebGL through SwiftShader) runs the page; Node computes the
-// cpu reference and compares. GRADCAM_SKIP_BROWSER=1 (documented, never set by CI) excludes it.
+// Real Chromium (Debian's package, WebGL through SwiftShader) explains the float64 golden set
+// (packages/gradcam/src/__fixtures__, tools/golden/fidelity_golden.py); Node applies the
+// fidelity rule. GRADCAM_SKIP_BROWSER=1 (documented, never set by CI) excludes it.
 const skip = process.env.GRADCAM_SKIP_BROWSER === '1';
-const imagePath = fileURLToPath(new URL('../../../examples/images/chelsea.png', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../../gradcam/src/__fixtures__/${name}`, import.meta.url));
 
 let server: PageServer | undefined;
 let browser: Browser | undefined;
+let golden: FidelityGolden;
 
 beforeAll(async () => {
   if (skip) return;
-  server = await serveBundledPage(fileURLToPath(new URL('./conformance-page.ts', import.meta.url)), { '/chelsea.png': imagePath });
+  const index = JSON.parse(await readFile(fixture('nsfw-mobilenet-v2-fidelity.json'), 'utf8'));
+  const bytes = await readFile(fixture('nsfw-mobilenet-v2-fidelity-f64.bin'));
+  golden = { ...index, values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+  const assets = Object.fromEntries(golden.images.map(({ resized }) => [`/${resized}`, fixture(resized)]));
+  server = await serveBundledPage(fileURLToPath(new URL('./fidelity-page.ts', import.meta.url)), assets);
   browser = await launchChromium();
 }, 120_000);
 
@@ -30,30 +32,26 @@ afterAll(async () => {
 });
 
 it.skipIf(skip)(
-  'webgl in headless Chromium explains the bundled MobileNetV2 at every conformance layer within 5e-3 of cpu',
+  'webgl in headless Chromium: Grad-CAM of the bundled MobileNetV2 within the fidelity rule against TensorFlow float64, no leaks',
   async () => {
-    await tf.setBackend('cpu');
-    const model = await loadBundledModel('nsfw_mobilenet_v2');
-    const image = await loadImg(imagePath, { targetSize: [224, 224] });
-    const doc = tf.tidy(() => tf.div(tf.expandDims(imgToArray(image), 0), 255));
-    const reference = await computeConformanceMaps(model, doc, {});
-    tf.dispose(doc);
-
     const page = await (browser as Browser).newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto((server as PageServer).url);
-    await page.waitForFunction(() => 'gradcamConformance' in globalThis, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => 'gradcamFidelity' in globalThis, undefined, { timeout: 60_000 });
+    const images = golden.images.map(({ resized, mirrored }) => ({ url: `/${resized}`, mirrored }));
     const result: PageResult = await page.evaluate(
-      ([url, targets]) => (globalThis as unknown as { gradcamConformance(u: string, t: number[]): Promise<PageResult> }).gradcamConformance(url, targets),
-      ['/chelsea.png', reference.targets] as const,
+      ([list, layers]) =>
+        (globalThis as unknown as { gradcamFidelity(i: typeof list, l: readonly string[]): Promise<PageResult> }).gradcamFidelity(list, layers),
+      [images, [...golden.layers]] as const,
     );
     expect(errors).toEqual([]);
-    const report = compareConformance(reference, result.maps);
-    console.info(`WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n` + summarizeConformance(report));
+    const report = compareFidelity(golden, result.maps);
+    console.info(`WebGL ${result.webgl.version}, float32 ${result.webgl.float32}, ${result.webgl.renderer}\n${summarizeFidelity(report)}`);
     expect(result.maps.backend).toBe('webgl');
+    expect(result.leakedTensors).toBe(0);
+    expect(report.maps).toBe(160);
     expect(report.failures).toEqual([]);
-    expect(report.cases).toHaveLength(8);
   },
   600_000,
 );
