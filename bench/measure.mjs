@@ -38,21 +38,40 @@ export async function interleaved(runs, a, b) {
 }
 
 /**
- * Predict vs explain of one backend at each (layer, batch) case: `cases`, or every layer with
- * every batch. `predict(batch)` runs the model on the batch and reads the result;
- * `explain(layer, batch)` explains every image of the batch (one target each) at the layer.
- * Returns one row per case.
+ * Times each function of `fns` ({ name: fn }) in turn, run by run (`runs` rounds after one
+ * warm-up round), so all see the same machine load; returns { name: median ms }.
  */
-export async function predictVersusExplain({ backend, layers, batches, cases, runs, predict, explain }) {
+export async function roundRobin(runs, fns) {
+  const names = Object.keys(fns);
+  for (const name of names) await fns[name]();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      await fns[name]();
+      samples[name].push(performance.now() - t0);
+    }
+  }
+  return Object.fromEntries(names.map((n) => [n, median(samples[n])]));
+}
+
+/**
+ * Predict and explain with and without the inference form at each (layer, batch) case, round
+ * robin: `predict.before/after(batch)` and `explain.before/after(layer, batch)`, plus any `extra`
+ * functions ({ name: (layer, batch) => … }). Returns one row per case with the medians in ms.
+ */
+export async function formRows({ backend, cases, runs, predict, explain, extra = {} }) {
   const rows = [];
-  for (const [layer, batch] of cases ?? layers.flatMap((l) => batches.map((b) => [l, b]))) {
+  for (const [layer, batch] of cases) {
     const n = runs(batch);
-    const { aMs, bMs, ratio } = await interleaved(
-      n,
-      () => predict(batch),
-      () => explain(layer, batch),
-    );
-    rows.push({ backend, layer, batch, runs: n, predictMs: aMs, explainMs: bMs, explainOverPredict: ratio });
+    const fns = {
+      predictBefore: () => predict.before(batch),
+      predictAfter: () => predict.after(batch),
+      explainBefore: () => explain.before(layer, batch),
+      explainAfter: () => explain.after(layer, batch),
+      ...Object.fromEntries(Object.entries(extra).map(([name, fn]) => [name, () => fn(layer, batch)])),
+    };
+    rows.push({ backend, layer, batch, runs: n, ...(await roundRobin(n, fns)) });
   }
   return rows;
 }
