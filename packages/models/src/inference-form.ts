@@ -180,6 +180,17 @@ export function buildInferenceForm(model: LayersModel, options: InferenceFormOpt
     groups.push(group);
     grouped.add(call.name);
     const inputRank = call.inputs.length === 1 ? (byName.get(call.inputs[0])?.outputShape.length ?? 0) : 0;
+    if (options.fuse !== false && isChannelsLastBatchNorm(call.layer, inputRank) && fusable(call)) {
+      // A batch norm that stays on its own (after an explained convolution): its activation fuses into it.
+      const act = soleReader.get(call.name);
+      const standalone = act ? standaloneActivation(act.layer) : undefined;
+      if (act && standalone && standalone.activation !== 'softmax') {
+        group.activation = standalone;
+        group.calls.push(act);
+        grouped.add(act.name);
+      }
+      continue;
+    }
     const linear = call.inputs.length === 1 ? linearOf(call.layer, inputRank) : undefined;
     if (!linear) continue;
     group.linear = linear;
@@ -214,7 +225,8 @@ export function buildInferenceForm(model: LayersModel, options: InferenceFormOpt
   const cached = (key: string, make: () => tf.Tensor[]): tf.Tensor[] => {
     let tensors = options.cache.get(key);
     if (!tensors) {
-      tensors = make();
+      // Kept: a form may be built inside someone's tf.tidy (a predict after new weights).
+      tensors = make().map((t) => tf.keep(t));
       if (options.persist) options.cache.set(key, tensors);
       else options.scratch.push(...tensors);
     }
@@ -272,8 +284,9 @@ export function buildInferenceForm(model: LayersModel, options: InferenceFormOpt
       }
       continue;
     }
-    const op = simpleOp(head, byName, cached);
-    node(head.name, op, head.inputs, layers, head.outputShape);
+    const simple = simpleOp(head, byName, cached);
+    const op = simple.kind === 'affine' && group.activation ? { ...simple, ...group.activation } : simple;
+    node(last.name, op, head.inputs, layers, last.outputShape);
     if (head.name === output && op.kind === 'activation' && op.activation === 'softmax') logits = rename.get(head.inputs[0]) ?? head.inputs[0];
   }
   return {
