@@ -1,7 +1,7 @@
-import type { GraphActivation, GraphNode, InferenceGraph } from '@gradcam/core';
+import { type GraphActivation, type GraphNode, type GraphOp, graphAncestors, type InferenceGraph } from '@gradcam/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { attr, GraphDefBuilder } from './graph-def-builder.js';
-import { DT, type NodeDefValue, type ShapeProto } from './tf-protos.js';
+import { type AttrValue, DT, type NodeDefValue, type ShapeProto } from './tf-protos.js';
 
 /** A graph to run in a session: its nodes and its signature's inputs and outputs. */
 export interface EmittedGraph {
@@ -31,6 +31,21 @@ export function unsupportedNode(node: GraphNode, byName: ReadonlyMap<string, Gra
     default:
       return undefined;
   }
+}
+
+/** A 4-D window's sizes or strides as TensorFlow's NHWC attr list [1, h, w, 1]. */
+const spatial = (v: readonly number[]): AttrValue => attr.ints([1, v[0], v[1], 1]);
+
+/** The attrs a convolution and its input gradient share (Conv2D, DepthwiseConv2dNative and their BackpropInput). */
+function convAttrs(op: Extract<GraphOp, { kind: 'conv2d' | 'depthwiseConv2d' }>): Record<string, AttrValue> {
+  return {
+    strides: spatial(op.strides),
+    padding: attr.s(op.padding.toUpperCase()),
+    data_format: attr.s('NHWC'),
+    dilations: spatial(op.dilations),
+    explicit_paddings: attr.ints([]),
+    ...(op.kind === 'conv2d' ? { use_cudnn_on_gpu: attr.b(true) } : {}),
+  };
 }
 
 const ACTIVATION_OPS: Partial<Record<GraphActivation, string>> = {
@@ -114,20 +129,17 @@ class Emitter {
     const op = node.op;
     const hint = node.name;
     const [x] = inputs;
-    const spatial = (v: readonly number[]) => attr.ints([1, v[0], v[1], 1]);
     switch (op.kind) {
       case 'input':
         throw new Error('the input node is a placeholder');
       case 'conv2d':
       case 'depthwiseConv2d': {
-        const conv = b.f(op.kind === 'conv2d' ? 'Conv2D' : 'DepthwiseConv2dNative', [x, this.weight(op.filter, `${hint}/filter`)], `${hint}/conv`, {
-          strides: spatial(op.strides),
-          padding: attr.s(op.padding.toUpperCase()),
-          data_format: attr.s('NHWC'),
-          dilations: spatial(op.dilations),
-          explicit_paddings: attr.ints([]),
-          ...(op.kind === 'conv2d' ? { use_cudnn_on_gpu: attr.b(true) } : {}),
-        });
+        const conv = b.f(
+          op.kind === 'conv2d' ? 'Conv2D' : 'DepthwiseConv2dNative',
+          [x, this.weight(op.filter, `${hint}/filter`)],
+          `${hint}/conv`,
+          convAttrs(op),
+        );
         const biased = op.bias ? b.f('BiasAdd', [conv, this.weight(op.bias, `${hint}/bias`)], `${hint}/bias_add`, { data_format: attr.s('NHWC') }) : conv;
         return this.activation(biased, op.activation, op.alpha, `${hint}/act`);
       }
@@ -185,7 +197,6 @@ class Emitter {
     const op = node.op;
     const hint = `grad/${node.name}`;
     const [x] = inputs;
-    const spatial = (v: readonly number[]) => attr.ints([1, v[0], v[1], 1]);
     switch (op.kind) {
       case 'conv2d':
       case 'depthwiseConv2d': {
@@ -195,14 +206,7 @@ class Emitter {
             op.kind === 'conv2d' ? 'Conv2DBackpropInput' : 'DepthwiseConv2dNativeBackpropInput',
             [this.shape(x), this.weight(op.filter, `${node.name}/filter`), g],
             hint,
-            {
-              strides: spatial(op.strides),
-              padding: attr.s(op.padding.toUpperCase()),
-              data_format: attr.s('NHWC'),
-              dilations: spatial(op.dilations),
-              explicit_paddings: attr.ints([]),
-              ...(op.kind === 'conv2d' ? { use_cudnn_on_gpu: attr.b(true) } : {}),
-            },
+            convAttrs(op),
           ),
         ];
       }
@@ -273,19 +277,6 @@ class Emitter {
   }
 }
 
-/** The nodes `target` depends on, in graph order. */
-function ancestors(graph: InferenceGraph, target: string): GraphNode[] {
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const needed = new Set<string>();
-  const visit = (name: string) => {
-    if (needed.has(name)) return;
-    needed.add(name);
-    for (const i of byName.get(name)?.inputs ?? []) visit(i);
-  };
-  visit(target);
-  return graph.nodes.filter((n) => needed.has(n.name));
-}
-
 const tensorInfo = (name: string, dtype: number, dims: readonly (number | null)[]) => ({
   name: `${name}:0`,
   dtype,
@@ -309,7 +300,7 @@ export function emitPredict(graph: InferenceGraph, score: string, batch: number)
   const e = new Emitter(graph);
   const input = inputOf(e, graph, batch);
   const values = new Map<string, string>([[graph.input, input.name]]);
-  for (const node of ancestors(graph, score)) {
+  for (const node of graphAncestors(graph, score)) {
     if (!values.has(node.name))
       values.set(
         node.name,
@@ -340,6 +331,8 @@ export interface CaptureSpec {
   readonly top: boolean;
   /** N, the number of images. */
   readonly batch: number;
+  /** Also ELI5's Grad-CAM maps [N·k, h, w] in the graph (output 'maps'). */
+  readonly maps?: 'gradcam';
 }
 
 /**
@@ -354,7 +347,7 @@ export function emitCapture(graph: InferenceGraph, spec: CaptureSpec): EmittedGr
   const e = new Emitter(graph);
   const b = e.b;
   const input = inputOf(e, graph, spec.batch);
-  const nodes = ancestors(graph, spec.score);
+  const nodes = graphAncestors(graph, spec.score);
   const explained = graph.nodes.find((n) => n.name === spec.node) as GraphNode;
   const tail = new Set<string>();
   for (const n of nodes) if (n.inputs.some((i) => i === spec.node || tail.has(i))) tail.add(n.name);
@@ -453,6 +446,7 @@ export function emitCapture(graph: InferenceGraph, spec: CaptureSpec): EmittedGr
   const gradient = gradOf(spec.node);
   if (gradient === undefined) throw new Error(`the scores do not depend on '${spec.node}'`);
   const gradients = b.f('Identity', [gradient], 'gradients');
+  const maps = spec.maps ? gradCamMaps(b, rows.get(spec.node) as string, gradient) : undefined;
   return {
     nodes: b.nodes,
     inputs: { x: tensorInfo(input.name, DT.float, input.shape), ...(spec.top ? {} : { targets: tensorInfo('targets', DT.int32, [spec.batch, spec.k]) }) },
@@ -461,6 +455,31 @@ export function emitCapture(graph: InferenceGraph, spec: CaptureSpec): EmittedGr
       scores: tensorInfo(scores, DT.float, [null, classes]),
       targets: tensorInfo(picked, DT.int32, [spec.batch, spec.k]),
       gradients: tensorInfo(gradients, DT.float, explained.outputShape),
+      ...(maps ? { maps: tensorInfo(maps, DT.float, explained.outputShape.slice(0, 3)) } : {}),
     },
   };
+}
+
+/**
+ * ELI5's Grad-CAM of each row as graph ops, what @gradcam/core's gradCam + normalizeMaps compute:
+ * G / sqrt(max(Σ G², 1e-12)) over each row, channel weights = spatial mean, ReLU(Σ_k w_k·A_k),
+ * / (max + 1e-7). `a` has the rows of `g` (the explained output, repeated per target).
+ */
+function gradCamMaps(b: GraphDefBuilder, a: string, g: string): string {
+  const sumSquares = b.f('Sum', [b.f('Square', [g], 'maps/square'), b.ints([1, 2, 3], 'maps/all_axes')], 'maps/sum_squares', {
+    Tidx: attr.int32,
+    keep_dims: attr.b(true),
+  });
+  const norm = b.f('Sqrt', [b.f('Maximum', [sumSquares, b.scalar(1e-12, 'maps/tiny')], 'maps/floor')], 'maps/norm');
+  const weights = b.f('Mean', [b.f('RealDiv', [g, norm], 'maps/normalised'), b.ints([1, 2], 'maps/spatial')], 'maps/weights', {
+    Tidx: attr.int32,
+    keep_dims: attr.b(true),
+  });
+  const weighted = b.f('Sum', [b.f('Mul', [a, weights], 'maps/weighted'), b.ints([3], 'maps/channels')], 'maps/raw', {
+    Tidx: attr.int32,
+    keep_dims: attr.b(false),
+  });
+  const rectified = b.f('Relu', [weighted], 'maps/relu');
+  const max = b.f('Max', [rectified, b.ints([1, 2], 'maps/max_axes')], 'maps/max', { Tidx: attr.int32, keep_dims: attr.b(true) });
+  return b.f('RealDiv', [rectified, b.f('AddV2', [max, b.scalar(1e-7, 'maps/epsilon')], 'maps/denominator')], 'maps');
 }

@@ -72,6 +72,8 @@ describe.skipIf(skip)('TensorflowGraphExecutor: explain and predict as one Tenso
         }
       }
       expect(executor.sessions.some((s) => s.key.includes(`|capture|${layer}|`))).toBe(true);
+      // Plain Grad-CAM's maps come out of the graph too.
+      expect(executor.sessions.some((s) => s.key.includes(`|capture|${layer}|`) && s.key.endsWith('|gradcam'))).toBe(true);
     }, 120_000);
   }
 

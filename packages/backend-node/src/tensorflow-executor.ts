@@ -158,8 +158,10 @@ export class TensorflowGraphExecutor implements GraphExecutor {
     const ids = Array.isArray(request.targets) ? (request.targets as readonly number[]) : undefined;
     const k = ids?.length ?? (request.targets as { top: number }).top;
     const n = docs.shape[0];
-    const key = `${graph.id}|capture|${request.node}|${score}|${ids ? 'ids' : 'top'}${k}|n${n}`;
-    const session = this.#session(key, graph.id, () => emitCapture(graph, { node: request.node, score, k, top: ids === undefined, batch: n }));
+    const key = `${graph.id}|capture|${request.node}|${score}|${ids ? 'ids' : 'top'}${k}|n${n}${request.maps ? `|${request.maps}` : ''}`;
+    const session = this.#session(key, graph.id, () =>
+      emitCapture(graph, { node: request.node, score, k, top: ids === undefined, batch: n, maps: request.maps }),
+    );
     const feeds: Record<string, tf.Tensor> = { x: docs };
     if (ids)
       feeds.targets = tf.tensor2d(
@@ -173,7 +175,7 @@ export class TensorflowGraphExecutor implements GraphExecutor {
     } finally {
       feeds.targets?.dispose();
     }
-    const [activations, scores, targetTensor, gradients] = outputs as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor4D];
+    const [activations, scores, targetTensor, gradients, maps] = outputs as [tf.Tensor4D, tf.Tensor2D, tf.Tensor2D, tf.Tensor4D, tf.Tensor3D | undefined];
     const picked = targetTensor.dataSync();
     targetTensor.dispose();
     const targets = Array.from({ length: n }, (_, i) => Array.from(picked.subarray(i * k, (i + 1) * k)));
@@ -184,7 +186,8 @@ export class TensorflowGraphExecutor implements GraphExecutor {
       outputs: modelOutputs,
       targets,
       gradients,
-      dispose: () => tf.dispose([activations, scores, modelOutputs, gradients]),
+      ...(maps ? { maps } : {}),
+      dispose: () => tf.dispose([activations, scores, modelOutputs, gradients, ...(maps ? [maps] : [])]),
     };
   }
 

@@ -180,8 +180,19 @@ function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan 
   return { explainable, layer, targets, logits: options.logits ?? false, method, normalize, options };
 }
 
-/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c] and the target ids. */
-type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'>;
+/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c], the target ids (and maps). */
+type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets' | 'maps'>;
+
+/**
+ * The maps an adapter may compute with the capture: ELI5's Grad-CAM when nothing but its
+ * defaults is asked for (no counterfactual, eigen-smoothing, augmentation, ReLU off or other
+ * normalisation), so that they equal what camMaps would compute.
+ */
+function capturedMaps(plan: Plan): 'gradcam' | undefined {
+  const { options } = plan;
+  const plain = !options.counterfactual && !options.eigenSmooth && !options.augSmooth && options.relu !== false && plan.normalize === 'max';
+  return plain && plan.method.id === 'gradcam' ? 'gradcam' : undefined;
+}
 
 /**
  * The method's post-processed maps [targets, h, w] for one image (counterfactual applied).
@@ -190,6 +201,7 @@ type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'>;
  */
 async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Tensor4D): Promise<tf.Tensor3D> {
   const { options } = plan;
+  if (captured.maps && capturedMaps(plan)) return captured.maps.clone();
   const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
   try {
     return await camMaps(
@@ -373,7 +385,7 @@ function stackDocs(list: readonly tf.Tensor[], inputShape: readonly (number | nu
 /** One captureBatch over `docs` [n, h, w, c], then each image's maps and Explanation. */
 async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly RgbaImage[] | undefined): Promise<Explanation[]> {
   const { explainable, layer, logits, targets } = plan;
-  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets });
+  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: capturedMaps(plan) });
   try {
     const n = docs.shape[0];
     if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
@@ -390,10 +402,11 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
       const ids = captured.targets[i];
       const activations = tf.slice(captured.activations, i, 1) as tf.Tensor4D;
       const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;
+      const maps = captured.maps ? (tf.slice(captured.maps, row, ids.length) as tf.Tensor3D) : undefined;
       row += ids.length;
       let input: tf.Tensor4D | undefined;
       try {
-        const own = { activations, gradients, targets: ids };
+        const own = { activations, gradients, targets: ids, maps };
         const range = [i * classes, (i + 1) * classes];
         const inputOf = () => {
           // kept: a method may first read it inside its own tf.tidy
@@ -402,7 +415,7 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
         };
         results.push(await explainCaptured(plan, own, inputOf, scores.subarray(range[0], range[1]), outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose([activations, gradients]);
+        tf.dispose([activations, gradients, ...(maps ? [maps] : [])]);
         input?.dispose();
       }
     }
@@ -425,7 +438,7 @@ export async function explain(model: unknown, doc: tf.Tensor, options: ExplainOp
   const input = checkDoc(doc, plan.explainable.inputShape);
   let captured: Capture | undefined;
   try {
-    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets });
+    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: capturedMaps(plan) });
     const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     return await explainCaptured(plan, captured, () => input, scores, outputs, image);
   } finally {

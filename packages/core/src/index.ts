@@ -45,6 +45,7 @@ export {
   type GraphNode,
   type GraphOp,
   type GraphPadding,
+  graphAncestors,
   graphExecutorFor,
   type InferenceGraph,
   listGraphExecutors,

@@ -98,12 +98,27 @@ export interface InferenceGraph {
   readonly explained?: string;
 }
 
+/** The nodes `target` depends on (itself included), in graph order. */
+export function graphAncestors(graph: InferenceGraph, target: string): GraphNode[] {
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    for (const i of byName.get(name)?.inputs ?? []) visit(i);
+  };
+  visit(target);
+  return graph.nodes.filter((n) => needed.has(n.name));
+}
+
 /** What a graph executor is asked to capture (see ExplainableModel.captureBatch). */
 export interface GraphCaptureRequest {
   /** The node to differentiate with respect to (the graph's `explained`). */
   readonly node: string;
   readonly logits: boolean;
   readonly targets: TargetSpec;
+  /** Maps to return with the capture where the executor can compute them (CaptureOptions.maps). */
+  readonly maps?: 'gradcam';
 }
 
 /**

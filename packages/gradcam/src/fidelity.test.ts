@@ -1,7 +1,7 @@
 // The fidelity rule (see __fixtures__/README.md, "Fidelity"): on every Node backend, Grad-CAM of
 // the bundled MobileNetV2 is about as close to TensorFlow's float64 answer as TensorFlow's own
 // float32 modes are, over 8 images × 5 layers × 2 targets × {probability, logits}. webgl runs
-// the same comparison in Chromium (packages/backend-webgl/src/webgl-conformance.test.ts).
+// the same comparison in Chromium (packages/backend-webgl/src/webgl-fidelity.test.ts).
 import { readFile } from 'node:fs/promises';
 import { compareFidelity, computeFidelityMaps, fidelityInputs, summarizeFidelity } from '@gradcam/core/testing';
 import * as tf from '@tensorflow/tfjs-core';

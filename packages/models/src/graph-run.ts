@@ -1,20 +1,7 @@
-import { type BatchCapture, type CaptureOptions, type GraphNode, type InferenceGraph, NotDifferentiableError } from '@gradcam/core';
+import { type BatchCapture, type CaptureOptions, type GraphNode, graphAncestors, type InferenceGraph, NotDifferentiableError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { differentiableNode, disposePassConstants, forwardNode, passConstants } from './graph-ops.js';
+import { differentiableNode, disposePassConstants, forwardNode, type PassConstants, passConstants } from './graph-ops.js';
 import { rowIndex, runTargetGradients } from './target-gradients.js';
-
-/** The nodes `target` depends on (itself included), in graph order. */
-export function ancestors(graph: InferenceGraph, target: string): GraphNode[] {
-  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-  const needed = new Set<string>();
-  const visit = (name: string) => {
-    if (needed.has(name)) return;
-    needed.add(name);
-    for (const i of byName.get(name)?.inputs ?? []) visit(i);
-  };
-  visit(target);
-  return graph.nodes.filter((n) => needed.has(n.name));
-}
 
 /**
  * Runs `nodes` (graph order, the input node among them or given in `values`) without a gradient
@@ -59,19 +46,24 @@ export function scoreNode(graph: InferenceGraph, logits: boolean): string | unde
 
 /** The model's scores for a batch through the graph, on the active tfjs backend. */
 export function predictGraph(graph: InferenceGraph, batch: tf.Tensor4D, score: string): tf.Tensor2D {
-  const nodes = ancestors(graph, score);
+  const nodes = graphAncestors(graph, score);
   const kept = runForward(nodes, new Map([[graph.input, batch]]), new Set([score]));
   return kept.get(score) as tf.Tensor2D;
 }
 
-/**
- * One capture through the graph on tfjs: the nodes before the explained one run once on the
- * N docs without a tape (fused kernels); the nodes after it run under tf.grad on N·K rows, the
- * explained output plus delta (see runTargetGradients), with each earlier value they read
- * repeated K times; one backward pass gives every target's dScore/dA.
- */
-export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained: GraphNode, score: string, options: CaptureOptions): BatchCapture {
-  const nodes = ancestors(graph, score);
+/** A graph cut at the explained node: what runs before it, what runs after it, and what crosses. */
+export interface GraphSplit {
+  /** The nodes the scores need that do not depend on the explained node (the input, its ancestors, skip branches). */
+  readonly prefix: readonly GraphNode[];
+  /** The nodes that depend on the explained node, down to the scores. */
+  readonly tail: readonly GraphNode[];
+  /** Prefix values the tail reads besides the explained output (skip connections around it). */
+  readonly crossing: ReadonlySet<string>;
+}
+
+/** Step 1 of a capture: cuts the graph at `explained`; a typed error when the scores do not depend on it. */
+export function splitAtExplained(graph: InferenceGraph, explained: GraphNode, score: string): GraphSplit {
+  const nodes = graphAncestors(graph, score);
   const tailNames = new Set<string>();
   for (const n of nodes) if (n.inputs.some((i) => i === explained.name || tailNames.has(i))) tailNames.add(n.name);
   if (!nodes.includes(explained) || (tailNames.size === 0 && score !== explained.name)) {
@@ -80,32 +72,61 @@ export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained
     );
   }
   const tail = nodes.filter((n) => tailNames.has(n.name));
-  const prefix = nodes.filter((n) => !tailNames.has(n.name));
-  // Earlier values the tail reads (a skip connection around the explained node).
   const crossing = new Set(tail.flatMap((n) => n.inputs.filter((i) => !tailNames.has(i) && i !== explained.name)));
-  const kept = runForward(prefix, new Map([[graph.input, docs]]), new Set([explained.name, ...crossing]));
-  if (kept.has(graph.input)) kept.delete(graph.input); // the docs themselves: not ours to dispose
+  return { prefix: nodes.filter((n) => !tailNames.has(n.name)), tail, crossing };
+}
+
+/**
+ * Step 2: the prefix on the N docs, once, without a tape (fused kernels), keeping the explained
+ * output and the crossing values (the docs themselves are never among what is returned).
+ */
+function runPrefix(graph: InferenceGraph, split: GraphSplit, docs: tf.Tensor4D, explained: string): Map<string, tf.Tensor> {
+  const kept = runForward(split.prefix, new Map([[graph.input, docs]]), new Set([explained, ...split.crossing]));
+  kept.delete(graph.input);
+  return kept;
+}
+
+/**
+ * Step 3, inside the gradient pass: the tail on the rows `a` has (N, or N·K), each crossing value
+ * repeated to those rows, with input-only gradients; returns the scores.
+ */
+function forwardTail(
+  split: GraphSplit,
+  a: tf.Tensor,
+  explained: string,
+  earlierValue: (name: string) => tf.Tensor,
+  score: string,
+  constants: PassConstants,
+): tf.Tensor2D {
+  const rows = a.shape[0];
+  const values = new Map<string, tf.Tensor>([[explained, a]]);
+  const earlier = (name: string) => {
+    const t = earlierValue(name);
+    return rows === t.shape[0] ? t : tf.gather(t, rowIndex(t.shape[0], 1, rows / t.shape[0]));
+  };
+  for (const node of split.tail) {
+    const inputs = node.inputs.map((i) => values.get(i) ?? earlier(i));
+    values.set(node.name, differentiableNode(node, inputs, constants));
+  }
+  return values.get(score) as tf.Tensor2D;
+}
+
+/**
+ * One capture through the graph on tfjs, in named steps: split at the explained node; run the
+ * prefix once on the N docs without a tape; then, under tf.grad (runTargetGradients), the tail on
+ * N·K rows from the explained output plus delta — one backward pass gives every target's dScore/dA.
+ */
+export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained: GraphNode, score: string, options: CaptureOptions): BatchCapture {
+  const split = splitAtExplained(graph, explained, score);
+  const kept = runPrefix(graph, split, docs, explained.name);
   const constants = passConstants();
-  const n = docs.shape[0];
+  const valueOf = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
   try {
-    const activations = (explained.name === graph.input ? docs : kept.get(explained.name)) as tf.Tensor4D;
+    const activations = valueOf(explained.name) as tf.Tensor4D;
     return runTargetGradients(
       docs,
       options,
-      (pass) => {
-        const a = pass.inject(activations);
-        const rows = a.shape[0];
-        const values = new Map<string, tf.Tensor>([[explained.name, a]]);
-        const earlier = (name: string) => {
-          const t = name === graph.input ? docs : (kept.get(name) as tf.Tensor);
-          return rows === n ? t : tf.gather(t, rowIndex(n, 1, rows / n));
-        };
-        for (const node of tail) {
-          const inputs = node.inputs.map((i) => values.get(i) ?? earlier(i));
-          values.set(node.name, differentiableNode(node, inputs, constants));
-        }
-        return values.get(score) as tf.Tensor2D;
-      },
+      (pass) => forwardTail(split, pass.inject(activations), explained.name, valueOf, score, constants),
       explained.outputShape,
     );
   } finally {

@@ -38,6 +38,8 @@ interface Linear {
   strides: [number, number];
   padding: 'same' | 'valid';
   dilations: [number, number];
+  /** SeparableConv2D: the depthwise convolution before this (pointwise, 1×1) one, its own node. */
+  depthwise?: { filter: tf.Tensor4D; strides: [number, number]; padding: 'same' | 'valid'; dilations: [number, number] };
 }
 
 /** A Conv2D, DepthwiseConv2D (multiplier 1) or Dense call the graph has an op for; undefined otherwise. */
@@ -57,6 +59,12 @@ function linearOf(layer: LayerLike, inputRank: number): Linear | undefined {
   if (cls === 'DepthwiseConv2D') {
     const kernel = read(layer.depthwiseKernel as Variable);
     return kernel && kernel.shape[3] === 1 ? { kind: 'depthwiseConv2d', weight: kernel, bias, ...spatial } : undefined;
+  }
+  if (cls === 'SeparableConv2D') {
+    const depthwise = read(layer.depthwiseKernel as Variable) as tf.Tensor4D | undefined;
+    const pointwise = read(layer.pointwiseKernel as Variable);
+    if (!depthwise || !pointwise || depthwise.shape[3] !== 1) return undefined;
+    return { kind: 'conv2d', weight: pointwise, bias, strides: [1, 1], padding: 'valid', dilations: [1, 1], depthwise: { filter: depthwise, ...spatial } };
   }
   return undefined;
 }
@@ -268,13 +276,22 @@ export function buildInferenceForm(model: LayersModel, options: InferenceFormOpt
         kind === 'dense'
           ? { kind, kernel: weight as tf.Tensor2D, bias, activation: act, alpha: a }
           : { kind, filter: weight as tf.Tensor4D, bias, strides, padding, dilations, activation: act, alpha: a };
+      let inputs = head.inputs;
+      const separable = group.linear.depthwise;
+      if (separable) {
+        // SeparableConv2D: its depthwise half is a node of its own (folding touches the pointwise half).
+        const name = `${head.name}:depthwise`;
+        const channels = separable.filter.shape[2];
+        node(name, { kind: 'depthwiseConv2d', ...separable, activation: 'linear' }, head.inputs, [], [...last.outputShape.slice(0, -1), channels]);
+        inputs = [name];
+      }
       const own = activationOf(head.layer);
       if ('activation' in own && own.activation !== 'softmax') {
-        node(last.name, linearOp(activation, alpha), head.inputs, layers, last.outputShape);
+        node(last.name, linearOp(activation, alpha), inputs, layers, last.outputShape);
       } else {
         // A softmax (the final one: logits) or an activation without a graph op: a node of its own.
         const linearName = `${head.name}:linear`;
-        node(linearName, linearOp('linear'), head.inputs, layers, last.outputShape);
+        node(linearName, linearOp('linear'), inputs, layers, last.outputShape);
         const op: GraphOp =
           'activation' in own
             ? { kind: 'activation', activation: own.activation }

@@ -156,7 +156,7 @@ export class LayersModelAdapter implements ExplainableModel {
     const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
     const score = this.#scoreNode(graph, options.logits);
     const executor = this.#executor(graph);
-    if (executor) return executor.captureBatch(graph, docs, { node: explained.name, logits: options.logits, targets: options.targets });
+    if (executor) return executor.captureBatch(graph, docs, { node: explained.name, logits: options.logits, targets: options.targets, maps: options.maps });
     return captureGraph(graph, docs, explained, score, options);
   }
 

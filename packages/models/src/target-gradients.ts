@@ -35,6 +35,7 @@ export function singleCapture(batch: BatchCapture): Capture {
     outputs: batch.outputs,
     targets: batch.targets[0],
     gradients: batch.gradients,
+    ...(batch.maps ? { maps: batch.maps } : {}),
     dispose: () => batch.dispose(),
   };
 }
