@@ -388,13 +388,14 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
   const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: capturedMaps(plan) });
   try {
     const n = docs.shape[0];
+    // Read asynchronously first: an adapter may read its target ids lazily, cheaply once the pass is done.
+    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
       throw new GradcamError(
         `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
           'it must return one list of targets per image and one gradient row per target, image-major.',
       );
     }
-    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     const classes = captured.scores.shape[1];
     const results: Explanation[] = [];
     let row = 0;

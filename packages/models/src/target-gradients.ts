@@ -33,7 +33,9 @@ export function singleCapture(batch: BatchCapture): Capture {
     activations: batch.activations,
     scores: batch.scores,
     outputs: batch.outputs,
-    targets: batch.targets[0],
+    get targets() {
+      return batch.targets[0];
+    },
     gradients: batch.gradients,
     ...(batch.maps ? { maps: batch.maps } : {}),
     dispose: () => batch.dispose(),
@@ -42,6 +44,26 @@ export function singleCapture(batch: BatchCapture): Capture {
 
 function targetCount(options: CaptureOptions): number {
   return Array.isArray(options.targets) ? options.targets.length : (options.targets as { top: number }).top;
+}
+
+/** Top-k target choices up to this k are made on the device (k rounds of argMax). */
+const DEVICE_TOP_K = 8;
+
+/**
+ * Each image's k best classes, [n, k] int32, on the device: k rounds of argMax, each round's pick
+ * masked out with −∞ for the next. Ties go to the lower class id, as pickTargets does.
+ */
+function topTargets(rows: tf.Tensor2D, k: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    let left: tf.Tensor2D = rows;
+    const picks: tf.Tensor1D[] = [];
+    for (let j = 0; j < k; j++) {
+      const best = tf.argMax(left, 1) as tf.Tensor1D;
+      picks.push(best);
+      if (j + 1 < k) left = tf.where(tf.cast(tf.oneHot(best, rows.shape[1]), 'bool'), tf.fill(rows.shape, Number.NEGATIVE_INFINITY), left) as tf.Tensor2D;
+    }
+    return tf.stack(picks, 1) as tf.Tensor2D;
+  });
 }
 
 function pickTargets(options: CaptureOptions, row: Float32Array | Int32Array | Uint8Array): number[] {
@@ -114,7 +136,8 @@ export function runTargetGradients(
   const attempt = (repeats: number): BatchCapture => {
     let activations: tf.Tensor4D | undefined;
     let outputs: tf.Tensor2D | undefined;
-    let targets: number[][] = [];
+    let targets: number[][] | undefined;
+    let picked: tf.Tensor2D | undefined;
     const delta = tf.zeros([n * k, h, w, c]) as tf.Tensor4D;
     const repeatIndex = rowIndex(n, 1, repeats);
     const input = repeats === 1 ? docs : (tf.gather(docs, repeatIndex) as tf.Tensor4D);
@@ -133,10 +156,18 @@ export function runTargetGradients(
         });
         const classes = y.shape[1];
         outputs = tf.keep(firstRows(y) as tf.Tensor2D);
-        const rows = outputs.dataSync();
-        targets = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
+        if (!Array.isArray(options.targets) && k <= DEVICE_TOP_K) {
+          // Each image's best classes picked on the device: no read in the middle of the pass
+          // (a synchronous read stalls webgl's pipeline); the ids are read when first asked for.
+          picked = tf.keep(topTargets(outputs, k));
+          const mask = tf.reshape(tf.oneHot(tf.reshape(picked, [-1]), classes), [n * k, classes]);
+          return tf.sum(tf.mul(y, mask));
+        }
+        const rows = Array.isArray(options.targets) ? undefined : outputs.dataSync();
+        const chosen = Array.from({ length: n }, (_, i) => pickTargets(options, rows?.subarray(i * classes, (i + 1) * classes) ?? new Float32Array(0)));
+        targets = chosen;
         const mask = new Float32Array(n * k * classes);
-        targets.forEach((ids, i) => {
+        chosen.forEach((ids, i) => {
           ids.forEach((t, j) => {
             mask[(i * k + j) * classes + t] = 1;
           });
@@ -146,13 +177,25 @@ export function runTargetGradients(
       const scores = outputs as unknown as tf.Tensor2D;
       const modelOutputs = options.logits ? tf.softmax(scores) : scores.clone();
       const kept = activations as unknown as tf.Tensor4D;
+      const ids = picked;
+      const readTargets = (): number[][] => {
+        if (targets === undefined && ids) {
+          const flat = ids.dataSync();
+          targets = Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * k, (i + 1) * k)));
+          ids.dispose();
+        }
+        return targets as number[][];
+      };
       return {
         activations: kept,
         scores,
         outputs: modelOutputs,
-        targets,
+        get targets() {
+          return readTargets();
+        },
         gradients,
         dispose() {
+          readTargets();
           tf.dispose([kept, scores, modelOutputs, gradients]);
         },
       };
@@ -160,6 +203,7 @@ export function runTargetGradients(
       releaseFailedTape();
       if (activations) activations.dispose();
       if (outputs) outputs.dispose();
+      picked?.dispose();
       throw error;
     } finally {
       tf.dispose([delta, repeatIndex]);
