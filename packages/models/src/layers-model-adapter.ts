@@ -107,14 +107,20 @@ export class LayersModelAdapter implements ExplainableModel {
     this.#forms = new ModelForms(model, { fuse: options.inferenceForm !== false });
   }
 
+  /** The listing, made once: every explain resolves its layer in it. */
+  #layers: readonly LayerInfo[] | undefined;
+
   layers(): LayerInfo[] {
-    return this.#flat.map(({ layer, path }, index) => ({
-      name: path,
-      className: layer.getClassName(),
-      outputShape: outputShapeOf(layer),
-      paramCount: layer.countParams(),
-      index,
-    }));
+    this.#layers ??= this.#flat.map(({ layer, path }, index) =>
+      Object.freeze({
+        name: path,
+        className: layer.getClassName(),
+        outputShape: Object.freeze(outputShapeOf(layer)),
+        paramCount: layer.countParams(),
+        index,
+      }),
+    );
+    return [...this.#layers];
   }
 
   defaultLayer(): LayerInfo {
