@@ -120,13 +120,13 @@ export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained
   const split = splitAtExplained(graph, explained, score);
   const kept = runPrefix(graph, split, docs, explained.name);
   const constants = passConstants();
-  const valueOf = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
+  const prefixValue = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
   try {
-    const activations = valueOf(explained.name) as tf.Tensor4D;
+    const activations = prefixValue(explained.name) as tf.Tensor4D;
     return runTargetGradients(
       docs,
       options,
-      (pass) => forwardTail(split, pass.inject(activations), explained.name, valueOf, score, constants),
+      (pass) => forwardTail(split, pass.inject(activations), explained.name, prefixValue, score, constants),
       explained.outputShape,
     );
   } finally {
