@@ -1,5 +1,6 @@
 import type { GraphActivation, GraphNode, GraphOp } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { runFusedKernel } from './tfjs-internals.js';
 
 /** Activations tfjs' fused ops apply in the same kernel as the convolution or matMul. */
 const FUSED: ReadonlySet<GraphActivation> = new Set(['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu']);
@@ -56,6 +57,43 @@ export function activationGradient(activation: GraphActivation, dy: tf.Tensor, y
 type ConvOp = Extract<GraphOp, { kind: 'conv2d' | 'depthwiseConv2d' }>;
 type DenseOp = Extract<GraphOp, { kind: 'dense' }>;
 type PoolOp = Extract<GraphOp, { kind: 'pool' }>;
+
+/**
+ * A convolution with its bias and activation as one fused kernel, also inside a custom gradient's
+ * forward pass (see runFusedKernel): what tf.fused.conv2d / depthwiseConv2d compute without a tape.
+ */
+function fusedConvKernel(op: ConvOp, x: tf.Tensor4D): tf.Tensor4D {
+  return runFusedKernel(
+    op.kind === 'conv2d' ? tf.FusedConv2D : tf.FusedDepthwiseConv2D,
+    { x, filter: op.filter, ...(op.bias ? { bias: op.bias } : {}) },
+    {
+      strides: op.strides,
+      pad: op.padding,
+      dataFormat: 'NHWC',
+      dilations: op.dilations,
+      dimRoundingMode: undefined,
+      activation: op.activation,
+      leakyreluAlpha: op.alpha ?? 0.3,
+    },
+  ) as tf.Tensor4D;
+}
+
+/** Dense with its bias and activation as one fused kernel, also inside a custom gradient's forward pass. */
+function fusedDenseKernel(op: DenseOp, x: tf.Tensor2D): tf.Tensor2D {
+  // The kernel takes batches of matrices, [1, n, k] × [1, k, m], as tf.fused.matMul reshapes them.
+  const [n, k] = x.shape;
+  const m = op.kernel.shape[1];
+  const a = tf.reshape(x, [1, n, k]);
+  const b = tf.reshape(op.kernel, [1, k, m]);
+  const y = runFusedKernel(
+    tf._FusedMatMul,
+    { a, b, ...(op.bias ? { bias: op.bias } : {}) },
+    { transposeA: false, transposeB: false, activation: op.activation, leakyreluAlpha: op.alpha ?? 0.3 },
+  );
+  const out = tf.reshape(y, [n, m]) as tf.Tensor2D;
+  tf.dispose([a, b, y]);
+  return out;
+}
 
 /** A convolution with its bias and activation, in one fused kernel where tfjs has one. */
 function convForward(op: ConvOp, x: tf.Tensor4D): tf.Tensor4D {
@@ -315,13 +353,13 @@ export function differentiableNode(node: GraphNode, inputs: tf.Tensor[], constan
     case 'depthwiseConv2d':
       return withInputGradient(
         x,
-        (t) => convForward(op, t as tf.Tensor4D),
+        (t) => (FUSED.has(op.activation) ? fusedConvKernel(op, t as tf.Tensor4D) : convForward(op, t as tf.Tensor4D)),
         (dy, y) => convInputGradient(undilated(op, constants), x as tf.Tensor4D, activationGradient(op.activation, dy, y, op.alpha) as tf.Tensor4D, constants),
       );
     case 'dense':
       return withInputGradient(
         x,
-        (t) => denseForward(op, t as tf.Tensor2D),
+        (t) => (FUSED.has(op.activation) ? fusedDenseKernel(op, t as tf.Tensor2D) : denseForward(op, t as tf.Tensor2D)),
         (dy, y) => tf.matMul(activationGradient(op.activation, dy, y, op.alpha) as tf.Tensor2D, op.kernel, false, true),
       );
     case 'affine':

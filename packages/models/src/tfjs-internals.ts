@@ -56,3 +56,13 @@ export function releaseFailedTape(): void {
   for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
   state.activeTape = null;
 }
+
+/**
+ * Runs a fused kernel (FusedConv2D, FusedDepthwiseConv2D, _FusedMatMul) as the one kernel it is,
+ * also under a gradient tape. tf.fused.* fall back to separate ops whenever a tape is active
+ * (gradientDepth > 0) and the activation is not linear — inside a custom gradient's forward
+ * pass too, where no tape records them; the kernels themselves are the same.
+ */
+export function runFusedKernel(kernel: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown>): tf.Tensor {
+  return tf.engine().runKernel(kernel, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
