@@ -273,7 +273,23 @@ const formatting = [];
 progress('formatAsImage');
 for (const size of SIZES) {
   const { heatmap, image } = formatInputs(size);
-  formatting.push({ size, oursMs: await medianOf(size === '224x224' ? 30 : RUNS, () => formatHeatmap(heatmap, image)) });
+  const runs = size === '224x224' ? 30 : RUNS;
+  if (reference) {
+    // Run by run against Pillow in the reference process.
+    const ours = [];
+    const theirs = [];
+    formatHeatmap(heatmap, image);
+    await reference.ask({ op: 'format', size });
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      formatHeatmap(heatmap, image);
+      ours.push(performance.now() - t0);
+      theirs.push((await reference.ask({ op: 'format', size })).ms);
+    }
+    formatting.push({ size, oursMs: median(ours), pillowMs: median(theirs) });
+  } else {
+    formatting.push({ size, oursMs: await medianOf(runs, () => formatHeatmap(heatmap, image)) });
+  }
 }
 
 /**
@@ -322,11 +338,10 @@ async function cliRows(backends) {
 }
 const cli = await cliRows(['tensorflow', 'wasm'].filter((b) => available.includes(b)));
 
-// Pillow: from the reference server (--reference), else tools/bench/pillow_format.py.
+// Pillow without --reference: tools/bench/pillow_format.py's medians (not run by run).
 let pillow;
 if (reference) {
-  progress('Pillow');
-  pillow = await reference.ask({ op: 'formatting', sizes: SIZES });
+  pillow = Object.fromEntries(formatting.map((r) => [r.size, r.pillowMs]));
 } else if (python) {
   try {
     pillow = JSON.parse(execFileSync(python, [join(root, 'tools/bench/pillow_format.py'), ...SIZES], { encoding: 'utf8' }));
@@ -341,6 +356,7 @@ for (const row of formatting) {
   row.oursOverPillow = row.pillowMs ? row.oursMs / row.pillowMs : undefined;
 }
 const referenceInfo = reference ? await reference.ask({ op: 'info' }) : undefined;
+if (referenceInfo && pillow) Object.assign(pillow, { pillow: referenceInfo.pillow, matplotlib: referenceInfo.matplotlib });
 reference?.close();
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Linux ${os.release()}, Node ${process.version}`;

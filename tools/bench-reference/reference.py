@@ -117,8 +117,10 @@ def serve(reference):
     """One JSON request per stdin line, one JSON reply per stdout line:
     {"op": "time", "what": "predict"|"predict-eager"|"gradcam"|"gradcam-eager", "layer": L, "batch": N}
       -> {"ms": one call's milliseconds} (bench/run.mjs interleaves these with its own runs);
+    {"op": "format", "size": "WxH"} -> {"ms": one format_as_image call} (pillow_format's inputs and work);
     {"op": "formatting", "sizes": [...]} -> pillow_format.measure; {"op": "info"} -> versions; {"op": "quit"}."""
     print(json.dumps({"ready": True}), flush=True)
+    format_inputs = {}
     for line in sys.stdin:
         request = json.loads(line)
         op = request.get("op")
@@ -126,7 +128,16 @@ def serve(reference):
             break
         if op == "info":
             reply = {"tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version(),
-                     "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(TF default)")}
+                     "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "(TF default)"),
+                     "pillow": pillow_format.PIL.__version__, "matplotlib": pillow_format.matplotlib.__version__}
+        elif op == "format":
+            size = request["size"]
+            if size not in format_inputs:
+                format_inputs[size] = pillow_format.inputs(*(int(v) for v in size.split("x")))
+            heatmap, image = format_inputs[size]
+            start = time.perf_counter()
+            pillow_format.format_as_image(heatmap, image)
+            reply = {"ms": (time.perf_counter() - start) * 1000}
         elif op == "formatting":
             reply = pillow_format.measure(request["sizes"])
         elif op == "time":

@@ -180,8 +180,13 @@ function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan 
   return { explainable, layer, targets, logits: options.logits ?? false, method, normalize, options };
 }
 
-/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c], the target ids (and maps). */
-type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets' | 'maps'>;
+/**
+ * One image's share of a capture: A [1, h, w, c], G [targets, h, w, c], the target ids — or,
+ * when the capture computed the maps, their values for this image's targets ([targets, h, w]).
+ */
+type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets' | 'maps'> & {
+  readonly mapValues?: { readonly data: Float32Array; readonly height: number; readonly width: number };
+};
 
 /**
  * The maps an adapter may compute with the capture: ELI5's Grad-CAM when nothing but its
@@ -238,9 +243,9 @@ async function explainCaptured(
   image: RgbaImage | undefined,
 ): Promise<Explanation> {
   const { explainable, layer, logits, method, options } = plan;
-  let maps: tf.Tensor3D | undefined = await imageMaps(plan, captured, input);
+  let maps: tf.Tensor3D | undefined = captured.mapValues ? undefined : await imageMaps(plan, captured, input);
   try {
-    if (options.augSmooth) {
+    if (options.augSmooth && maps) {
       const smoothed = await augmentationSmoothing(input(), maps, async (x) => {
         const extra = explainable.capture(x, layer, { logits, targets: captured.targets });
         try {
@@ -252,8 +257,8 @@ async function explainCaptured(
       maps.dispose();
       maps = smoothed;
     }
-    const mapData = (await maps.data()) as Float32Array;
-    const [, height, width] = maps.shape;
+    const mapData = captured.mapValues?.data ?? ((await (maps as tf.Tensor3D).data()) as Float32Array);
+    const [height, width] = captured.mapValues ? [captured.mapValues.height, captured.mapValues.width] : (maps as tf.Tensor3D).shape.slice(1);
     const probabilities = logits ? softmaxRow(scores) : undefined;
     const explained: TargetExplanation[] = captured.targets.map((target, i) => ({
       target,
@@ -399,15 +404,21 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
     const classes = captured.scores.shape[1];
     const results: Explanation[] = [];
     let row = 0;
+    // Maps the capture computed: read once for all images; each image's activations and
+    // gradients are then not needed.
+    const precomputed = captured.maps !== undefined && capturedMaps(plan) !== undefined ? ((await captured.maps?.data()) as Float32Array) : undefined;
+    const [, mapHeight, mapWidth] = captured.maps?.shape ?? [0, 0, 0];
     for (let i = 0; i < n; i++) {
       const ids = captured.targets[i];
-      const activations = tf.slice(captured.activations, i, 1) as tf.Tensor4D;
-      const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;
-      const maps = captured.maps ? (tf.slice(captured.maps, row, ids.length) as tf.Tensor3D) : undefined;
+      const activations = precomputed ? captured.activations : (tf.slice(captured.activations, i, 1) as tf.Tensor4D);
+      const gradients = precomputed ? captured.gradients : (tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D);
+      const mapValues = precomputed
+        ? { data: precomputed.subarray(row * mapHeight * mapWidth, (row + ids.length) * mapHeight * mapWidth), height: mapHeight, width: mapWidth }
+        : undefined;
       row += ids.length;
       let input: tf.Tensor4D | undefined;
       try {
-        const own = { activations, gradients, targets: ids, maps };
+        const own = { activations, gradients, targets: ids, mapValues };
         const range = [i * classes, (i + 1) * classes];
         const inputOf = () => {
           // kept: a method may first read it inside its own tf.tidy
@@ -416,7 +427,7 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
         };
         results.push(await explainCaptured(plan, own, inputOf, scores.subarray(range[0], range[1]), outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose([activations, gradients, ...(maps ? [maps] : [])]);
+        if (!precomputed) tf.dispose([activations, gradients]);
         input?.dispose();
       }
     }

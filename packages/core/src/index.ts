@@ -35,7 +35,7 @@ export {
   scoreFunction,
 } from './explain.js';
 export type { BatchCapture, Capture, CaptureOptions, ExplainableModel, LayerInfo, TargetSpec } from './explainable-model.js';
-export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
+export { gradCamMaps, gradCamRows, KERAS_EPSILON } from './grad-cam.js';
 export { type ChannelMap, channelSum, guidedGradCam } from './guided-grad-cam.js';
 export { type ArrayToImgOptions, arrayToImg, arrayToImgs, imgToArray } from './image-tensor.js';
 export {

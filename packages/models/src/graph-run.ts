@@ -1,4 +1,12 @@
-import { type BatchCapture, type CaptureOptions, type GraphNode, graphAncestors, type InferenceGraph, NotDifferentiableError } from '@gradcam/core';
+import {
+  type BatchCapture,
+  type CaptureOptions,
+  type GraphNode,
+  gradCamRows,
+  graphAncestors,
+  type InferenceGraph,
+  NotDifferentiableError,
+} from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { differentiableNode, disposePassConstants, forwardNode, type PassConstants, passConstants } from './graph-ops.js';
 import { rowIndex, runTargetGradients } from './target-gradients.js';
@@ -111,6 +119,27 @@ function forwardTail(
   return values.get(score) as tf.Tensor2D;
 }
 
+/** Step 4, when asked: every row's Grad-CAM map at once (CaptureOptions.maps), owned by the capture. */
+function withGradCamMaps(capture: BatchCapture): BatchCapture {
+  const perImage = capture.gradients.shape[0] / capture.activations.shape[0];
+  const maps = gradCamRows(capture.activations, capture.gradients, perImage);
+  return {
+    activations: capture.activations,
+    scores: capture.scores,
+    outputs: capture.outputs,
+    gradients: capture.gradients,
+    maps,
+    // Not copied: the ids may be read lazily, after the pass (see runTargetGradients).
+    get targets() {
+      return capture.targets;
+    },
+    dispose() {
+      maps.dispose();
+      capture.dispose();
+    },
+  };
+}
+
 /**
  * One capture through the graph on tfjs, in named steps: split at the explained node; run the
  * prefix once on the N docs without a tape; then, under tf.grad (runTargetGradients), the tail on
@@ -123,12 +152,13 @@ export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained
   const prefixValue = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
   try {
     const activations = prefixValue(explained.name) as tf.Tensor4D;
-    return runTargetGradients(
+    const capture = runTargetGradients(
       docs,
       options,
       (pass) => forwardTail(split, pass.inject(activations), explained.name, prefixValue, score, constants),
       explained.outputShape,
     );
+    return options.maps === 'gradcam' ? withGradCamMaps(capture) : capture;
   } finally {
     tf.dispose([...kept.values()]);
     disposePassConstants(constants);
