@@ -20,7 +20,7 @@ export interface TensorflowExecutorOptions {
   readonly cacheDir?: string;
   /** Sessions kept loaded (least recently used first out); default 8. */
   readonly maxSessions?: number;
-  /** SavedModel folders kept in `cacheDir` (least recently used first out); default 64. */
+  /** SavedModel folders kept in `cacheDir` (least recently used first out); default 32. */
   readonly maxCached?: number;
 }
 
@@ -58,7 +58,7 @@ export class TensorflowGraphExecutor implements GraphExecutor {
   constructor(options: TensorflowExecutorOptions = {}) {
     this.#cacheDir = options.cacheDir ?? defaultGraphCacheDir();
     this.#maxSessions = options.maxSessions ?? 8;
-    this.#maxCached = options.maxCached ?? 64;
+    this.#maxCached = options.maxCached ?? 32;
   }
 
   unsupported(graph: InferenceGraph): string | undefined {
