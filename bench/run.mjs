@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { LayersModelAdapter } from '@gradcam/models';
 import * as tf from '@tensorflow/tfjs-core';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, predict, setBackend } from 'gradcam';
-import { formRows, interleaved, median, medianOf } from './measure.mjs';
+import { formRows, interleaved, median, medianOf, pairedRatio } from './measure.mjs';
 import { peakRssKb } from './rss-probe.mjs';
 
 const args = process.argv.slice(2);
@@ -155,10 +155,10 @@ async function versusTensorflow(model) {
       if (withEager) samples.eager.push((await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch })).ms);
     }
     const row = { what: what === 'predict' ? 'predict' : `explain ${layer}`, batch, oursMs: median(samples.ours), tfFunctionMs: median(samples.fn) };
-    row.oursOverTfFunction = row.oursMs / row.tfFunctionMs;
+    row.oursOverTfFunction = pairedRatio(samples.ours, samples.fn);
     if (withEager) {
       row.tfEagerMs = median(samples.eager);
-      row.oursOverTfEager = row.oursMs / row.tfEagerMs;
+      row.oursOverTfEager = pairedRatio(samples.ours, samples.eager);
     }
     out.push(row);
   }
@@ -286,7 +286,7 @@ for (const size of SIZES) {
       ours.push(performance.now() - t0);
       theirs.push((await reference.ask({ op: 'format', size })).ms);
     }
-    formatting.push({ size, oursMs: median(ours), pillowMs: median(theirs) });
+    formatting.push({ size, oursMs: median(ours), pillowMs: median(theirs), oursOverPillow: pairedRatio(ours, theirs) });
   } else {
     formatting.push({ size, oursMs: await medianOf(runs, () => formatHeatmap(heatmap, image)) });
   }
@@ -353,7 +353,7 @@ if (reference) {
 }
 for (const row of formatting) {
   row.pillowMs = pillow?.[row.size];
-  row.oursOverPillow = row.pillowMs ? row.oursMs / row.pillowMs : undefined;
+  row.oursOverPillow ??= row.pillowMs ? row.oursMs / row.pillowMs : undefined;
 }
 const referenceInfo = reference ? await reference.ask({ op: 'info' }) : undefined;
 if (referenceInfo && pillow) Object.assign(pillow, { pillow: referenceInfo.pillow, matplotlib: referenceInfo.matplotlib });
@@ -389,14 +389,21 @@ console.log(
 );
 console.log('| backend | layer | batch | runs | predict before ms | after ms | × faster | explain before ms | after ms | × faster | explain/predict (after) |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-const line = (label, r, predictAfter, explainAfter) =>
+const line = (label, r, [predictAfter, explainAfter], [predictSpeedup, explainSpeedup, explainOverPredict]) =>
   console.log(
-    `| ${label} | ${r.layer} | ${r.batch} | ${r.runs} | ${f(r.predictBefore)} | ${f(predictAfter)} | ${r2(r.predictBefore / predictAfter)} | ` +
-      `${f(r.explainBefore)} | ${f(explainAfter)} | ${r2(r.explainBefore / explainAfter)} | ${r2(explainAfter / predictAfter)} |`,
+    `| ${label} | ${r.layer} | ${r.batch} | ${r.runs} | ${f(r.predictBefore)} | ${f(predictAfter)} | ${r2(predictSpeedup)} | ` +
+      `${f(r.explainBefore)} | ${f(explainAfter)} | ${r2(explainSpeedup)} | ${r2(explainOverPredict)} |`,
   );
 for (const r of rows) {
-  line(r.backend === 'tensorflow' ? 'tensorflow (session)' : r.backend, r, r.predictAfter, r.explainAfter);
-  if (r.explainOpByOp !== undefined) line('tensorflow (op by op)', r, r.predictOpByOp, r.explainOpByOp);
+  line(
+    r.backend === 'tensorflow' ? 'tensorflow (session)' : r.backend,
+    r,
+    [r.predictAfter, r.explainAfter],
+    [r.predictSpeedup, r.explainSpeedup, r.explainOverPredict],
+  );
+  if (r.explainOpByOp !== undefined) {
+    line('tensorflow (op by op)', r, [r.predictOpByOp, r.explainOpByOp], [r.opByOpPredictSpeedup, r.opByOpExplainSpeedup, r.opByOpExplainOverPredict]);
+  }
 }
 console.log(`\n5 targets vs 1 target at the default layer (one explainPrediction call, batch 1), medians of ${RUNS} interleaved runs\n`);
 console.log('| backend | 1 target ms | 5 targets ms | 5 targets / 1 |');
