@@ -28,11 +28,9 @@ Usage:
   .venv-tools/bin/python tools/golden/fidelity_golden.py [--model-dir DIR] [--out DIR]
 """
 
-import argparse
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,11 +97,7 @@ def summarize(errors, cells, scores, probs):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model-dir", default=os.path.join(tempfile.gettempdir(), "gradcam-nsfw-export", "mobilenet_v2"))
-    ap.add_argument("--images-dir", default=os.path.join(gc.REPO, "examples", "images"))
-    ap.add_argument("--out", default=os.path.join(gc.REPO, "packages", "gradcam", "src", "__fixtures__"))
-    args = ap.parse_args()
+    args = gc.mobilenet_arguments(__doc__).parse_args()
 
     meta, weights = gc.load_export(args.model_dir)
     topo = meta["modelTopology"]
