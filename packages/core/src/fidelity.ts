@@ -80,14 +80,22 @@ export function fidelityInputs(images: readonly { readonly image: RgbaImage; rea
 
 /**
  * Explains `docs` [N, h, w, c] (the golden set's first N images, in order) at each of
- * `layers`, for probabilities and logits, with each image's two best classes, by explainBatch.
+ * `layers`, for probabilities and logits, with each image's two best classes, by explainBatch
+ * (`chunkSize` image × target rows per pass: a slow synchronous backend blocks its thread for
+ * one pass at a time).
  */
-export async function computeFidelityMaps(model: unknown, docs: tf.Tensor4D, layers: readonly string[], backend: string): Promise<FidelityMaps> {
+export async function computeFidelityMaps(
+  model: unknown,
+  docs: tf.Tensor4D,
+  layers: readonly string[],
+  backend: string,
+  { chunkSize }: { readonly chunkSize?: number } = {},
+): Promise<FidelityMaps> {
   const cases: FidelityMaps['cases'] = [];
   let outputs: number[][] = [];
   for (const layer of layers) {
     for (const logits of [false, true]) {
-      const explained = await explainBatch(model, docs, { layer, logits, targets: { top: 2 } });
+      const explained = await explainBatch(model, docs, { layer, logits, targets: { top: 2 }, chunkSize });
       if (!logits && outputs.length === 0) outputs = explained.map((e) => [...e.outputs]);
       explained.forEach((e, image) => {
         for (const t of e.targets) cases.push({ image, layer, logits, target: t.target, score: t.score, heatmap: Array.from(t.heatmap.data) });
