@@ -17,42 +17,76 @@ export async function medianOf(runs, fn) {
 }
 
 /**
+ * The median of the run-by-run ratios a[i] / b[i]: on a machine whose load drifts, each ratio
+ * compares two runs made moments apart, where a ratio of medians can compare different loads.
+ */
+export const pairedRatio = (a, b) => median(a.map((x, i) => x / b[i]));
+
+/**
  * Times `a` and `b` alternately, `runs` times each after one warm-up of each, so both see the
- * same machine load; returns their medians in ms and the ratio b/a.
+ * same machine load; returns their medians in ms and the ratio b/a (median of run-by-run ratios).
  */
 export async function interleaved(runs, a, b) {
-  await a();
-  await b();
-  const ta = [];
-  const tb = [];
-  for (let i = 0; i < runs; i++) {
-    let t0 = performance.now();
-    await a();
-    ta.push(performance.now() - t0);
-    t0 = performance.now();
-    await b();
-    tb.push(performance.now() - t0);
-  }
-  const [ma, mb] = [median(ta), median(tb)];
-  return { aMs: ma, bMs: mb, ratio: mb / ma };
+  const { medians, samples } = await roundRobinSamples(runs, { a, b });
+  return { aMs: medians.a, bMs: medians.b, ratio: pairedRatio(samples.b, samples.a) };
 }
 
 /**
- * Predict vs explain of one backend at each (layer, batch) case: `cases`, or every layer with
- * every batch. `predict(batch)` runs the model on the batch and reads the result;
- * `explain(layer, batch)` explains every image of the batch (one target each) at the layer.
- * Returns one row per case.
+ * Times each function of `fns` ({ name: fn }) in turn, run by run (`runs` rounds after one
+ * warm-up round), so all see the same machine load; returns { name: median ms }.
  */
-export async function predictVersusExplain({ backend, layers, batches, cases, runs, predict, explain }) {
+export async function roundRobin(runs, fns) {
+  return (await roundRobinSamples(runs, fns)).medians;
+}
+
+/** roundRobin, also returning every run's time: { medians: { name: ms }, samples: { name: ms[] } }. */
+export async function roundRobinSamples(runs, fns) {
+  const names = Object.keys(fns);
+  for (const name of names) await fns[name]();
+  const samples = Object.fromEntries(names.map((n) => [n, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      await fns[name]();
+      samples[name].push(performance.now() - t0);
+    }
+  }
+  return { medians: Object.fromEntries(names.map((n) => [n, median(samples[n])])), samples };
+}
+
+/**
+ * Predict and explain with and without the inference form at each (layer, batch) case, round
+ * robin: `predict.before/after(batch)` and `explain.before/after(layer, batch)`, plus any `extra`
+ * functions ({ name: (layer, batch) => … }). Returns one row per case with the medians in ms and
+ * the ratios as medians of run-by-run ratios: predictSpeedup (before / after), explainSpeedup,
+ * explainOverPredict (after / after), and for `extra` pairs predictOpByOp/explainOpByOp the same
+ * for them (opByOpExplainOverPredict).
+ */
+export async function formRows({ backend, cases, runs, predict, explain, extra = {} }) {
   const rows = [];
-  for (const [layer, batch] of cases ?? layers.flatMap((l) => batches.map((b) => [l, b]))) {
+  for (const [layer, batch] of cases) {
     const n = runs(batch);
-    const { aMs, bMs, ratio } = await interleaved(
-      n,
-      () => predict(batch),
-      () => explain(layer, batch),
-    );
-    rows.push({ backend, layer, batch, runs: n, predictMs: aMs, explainMs: bMs, explainOverPredict: ratio });
+    const fns = {
+      predictBefore: () => predict.before(batch),
+      predictAfter: () => predict.after(batch),
+      explainBefore: () => explain.before(layer, batch),
+      explainAfter: () => explain.after(layer, batch),
+      ...Object.fromEntries(Object.entries(extra).map(([name, fn]) => [name, () => fn(layer, batch)])),
+    };
+    const { medians, samples } = await roundRobinSamples(n, fns);
+    const ratios = {
+      predictSpeedup: pairedRatio(samples.predictBefore, samples.predictAfter),
+      explainSpeedup: pairedRatio(samples.explainBefore, samples.explainAfter),
+      explainOverPredict: pairedRatio(samples.explainAfter, samples.predictAfter),
+      ...(samples.explainOpByOp
+        ? {
+            opByOpPredictSpeedup: pairedRatio(samples.predictBefore, samples.predictOpByOp),
+            opByOpExplainSpeedup: pairedRatio(samples.explainBefore, samples.explainOpByOp),
+            opByOpExplainOverPredict: pairedRatio(samples.explainOpByOp, samples.predictOpByOp),
+          }
+        : {}),
+    };
+    rows.push({ backend, layer, batch, runs: n, ...medians, ...ratios });
   }
   return rows;
 }

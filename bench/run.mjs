@@ -1,15 +1,17 @@
 // pnpm bench [--reference]: speed of gradcam on every backend available here, with the ratios
-// the issue targets measured in the same run. Writes bench/results.json and prints markdown
+// the issues target measured in the same run. Writes bench/results.json and prints markdown
 // tables (see bench/README.md for what each one means):
 //   - load time of each bundled model;
-//   - predict vs Grad-CAM explain (default layer out_relu and inner layer block_2_expand; one
-//     image, and explainBatch of 8), explain/predict ratios; 5 targets vs 1 (cpu, wasm, tensorflow
-//     in Node; webgl in Debian's Chromium, SwiftShader);
+//   - predict and Grad-CAM explain before and after the inference form (default layer out_relu,
+//     inner layers block_9_expand and block_2_expand; one image, and explainBatch of 8), round
+//     robin, with the speed-ups and explain/predict (tensorflow, wasm, cpu in Node; webgl in
+//     Debian's Chromium, SwiftShader); 5 targets vs 1;
 //   - formatAsImage at 224² and 3000×2000, next to Pillow doing ELI5's same work;
 //   - the CLI explaining 50 images end to end (images/s, the child's peak RSS);
 //   - this process' peak RSS after each backend (VmHWM on Linux, see bench/rss-probe.mjs).
-// --reference also runs tools/bench-reference/reference.py (TensorFlow/Keras GradientTape on the
-// same MobileNetV2 weights, eager and tf.function, and Pillow) and prints ours/TF and ours/Pillow.
+// --reference also starts tools/bench-reference/reference.py --serve (TensorFlow/Keras on the same
+// MobileNetV2 weights: predict and Grad-CAM with GradientTape in tf.function, and Pillow) and
+// times it run by run, alternating with the tensorflow backend: ours/TF and ours/Pillow.
 // Python: $GRADCAM_PYTHON, else .venv-tools/bin/python (tools/setup-venv.sh), else /tmp/venv/bin/python.
 // $GRADCAM_BENCH_BACKENDS (e.g. "tensorflow,wasm") limits the backends, webgl included.
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,13 +20,15 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import '@gradcam/backend-node';
+import { LayersModelAdapter } from '@gradcam/models';
 import * as weights from '@gradcam/weights-nsfw-mobilenet-v2';
 import * as tf from '@tensorflow/tfjs-core';
-import '@gradcam/backend-node';
-import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, setBackend } from 'gradcam';
+import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, predict, setBackend } from 'gradcam';
 import { folderRows, rssScaling } from './folder.mjs';
-import { interleaved, median, medianOf, predictVersusExplain } from './measure.mjs';
+import { formRows, interleaved, median, medianOf, pairedRatio } from './measure.mjs';
 import { peakRssKb } from './rss-probe.mjs';
 
 const args = process.argv.slice(2);
@@ -37,16 +41,24 @@ const benchStart = performance.now();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLE_FILES = ['chelsea.png', 'coffee.png', 'astronaut.png', 'rocket.jpg'];
 const IMAGES = SAMPLE_FILES.map((f) => join(root, 'examples/images', f));
-const LAYERS = ['out_relu', 'block_2_expand'];
+const LAYERS = ['out_relu', 'block_9_expand', 'block_2_expand'];
 const BATCHES = [1, 8];
 const RUNS = 10; // medians of at least 10 runs after a warm-up, everywhere the issue asks for medians
-/**
- * The (layer, batch) cases: both layers at batch 1 and 8 on every backend. The pure-JavaScript
- * cpu backend takes 7–20 s per batch-8 predict or explain, so its batch-8 cases use
- * CPU_BATCH8_RUNS runs, to keep the whole bench under 10 minutes on a 2-core machine.
- */
-const CPU_BATCH8_RUNS = 3;
+/** The (layer, batch) cases of tensorflow and wasm: every layer at batch 1 and 8. */
 const CASES = LAYERS.flatMap((layer) => BATCHES.map((batch) => [layer, batch]));
+/**
+ * The pure-JavaScript cpu backend takes 1–3 s per batch-1 call (7–20 s at batch 8), so it runs
+ * the default and one inner layer at batch 1, CPU_RUNS runs: the whole bench stays under 10
+ * minutes on a 2-core machine.
+ */
+const CPU_CASES = [
+  ['out_relu', 1],
+  ['block_9_expand', 1],
+];
+const CPU_RUNS = 5;
+/** webgl on SwiftShader: every layer at batch 1; batch 8 (2–6 s per call) at out_relu, WEBGL_BATCH8_RUNS runs. */
+const WEBGL_CASES = [...LAYERS.map((layer) => [layer, 1]), ['out_relu', 8]];
+const WEBGL_BATCH8_RUNS = 3;
 const wanted = process.env.GRADCAM_BENCH_BACKENDS?.split(',').map((b) => b.trim());
 const include = (backend) => !wanted || wanted.includes(backend);
 const peakRssMb = () => peakRssKb() / 1024;
@@ -83,6 +95,89 @@ async function loadRows(backend) {
   return rows;
 }
 
+/** The Python that runs Pillow and, with --reference, TensorFlow. */
+const python = [process.env.GRADCAM_PYTHON, join(root, '.venv-tools/bin/python'), '/tmp/venv/bin/python'].find((p) => p && existsSync(p));
+
+/**
+ * tools/bench-reference/reference.py --serve: one JSON request per line, one reply per line. It
+ * idles between requests, so its runs alternate with ours instead of overlapping them. Both sides
+ * run libtensorflow's kernels with the same TF_ENABLE_ONEDNN_OPTS (@gradcam/backend-node sets 0
+ * unless given; the reference defaults to 0 too; the child inherits this process' value).
+ */
+async function startReference() {
+  const child = spawn(python, [join(root, 'tools/bench-reference/reference.py'), '--serve'], { stdio: ['pipe', 'pipe', 'inherit'], env: process.env });
+  const lines = createInterface({ input: child.stdout });
+  const replies = lines[Symbol.asyncIterator]();
+  const next = async () => {
+    const { value, done } = await replies.next();
+    if (done) throw new Error('the TensorFlow reference exited');
+    return JSON.parse(value);
+  };
+  await next(); // {"ready": true}: the model is built
+  const ask = async (request) => {
+    child.stdin.write(`${JSON.stringify(request)}\n`);
+    const reply = await next();
+    if (reply.error) throw new Error(reply.error);
+    return reply;
+  };
+  return { ask, close: () => child.stdin.end() };
+}
+let reference;
+if (REFERENCE && python) {
+  progress('starting the TensorFlow reference');
+  try {
+    reference = await startReference();
+  } catch (error) {
+    console.error(`TensorFlow reference failed: ${error.message.split('\n')[0]}`);
+  }
+} else if (REFERENCE) console.error('No Python found (set GRADCAM_PYTHON or run tools/setup-venv.sh): no TensorFlow ratios.');
+
+/** The cases of the tfjs-node vs TensorFlow table: predict and Grad-CAM at each layer, batch 1 and 8. */
+const VERSUS_TF = [['predict', null, 1], ['predict', null, 8], ...LAYERS.flatMap((layer) => BATCHES.map((batch) => ['gradcam', layer, batch]))];
+
+/**
+ * tfjs-node against TensorFlow on the same weights, run by run: ours (the gradcam API on the
+ * 'tensorflow' backend), then TensorFlow's tf.function, RUNS times after one warm-up each; and
+ * TensorFlow eager at batch 1.
+ */
+async function versusTensorflow(model) {
+  const out = [];
+  for (const [what, layer, batch] of VERSUS_TF) {
+    progress(`versus TensorFlow: ${what} ${layer ?? ''} batch ${batch}`);
+    const ours = what === 'predict' ? (_layer, b) => predictOf((x) => predict(model, docs[x]))(b) : explainOf(model);
+    const samples = { ours: [], fn: [], eager: [] };
+    const withEager = batch === 1;
+    await ours(layer, batch);
+    await reference.ask({ op: 'time', what, layer, batch });
+    if (withEager) await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch });
+    for (let i = 0; i < RUNS; i++) {
+      const t0 = performance.now();
+      await ours(layer, batch);
+      samples.ours.push(performance.now() - t0);
+      samples.fn.push((await reference.ask({ op: 'time', what, layer, batch })).ms);
+      if (withEager) samples.eager.push((await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch })).ms);
+    }
+    const row = { what: what === 'predict' ? 'predict' : `explain ${layer}`, batch, oursMs: median(samples.ours), tfFunctionMs: median(samples.fn) };
+    row.oursOverTfFunction = pairedRatio(samples.ours, samples.fn);
+    if (withEager) {
+      row.tfEagerMs = median(samples.eager);
+      row.oursOverTfEager = pairedRatio(samples.ours, samples.eager);
+    }
+    out.push(row);
+  }
+  return out;
+}
+const versusTf = [];
+
+/** A function running one predict of `model` (an adapter or a LoadedModel) on a batch, read back. */
+const predictOf = (run) => async (batch) => {
+  const y = run(batch);
+  await y.data();
+  y.dispose();
+};
+const explainOf = (model) => (layer, batch) => (batch === 1 ? explainPrediction(model, docs[1], { layer }) : explainBatch(model, docs[batch], { layer }));
+let docs;
+
 const loads = [];
 const rows = [];
 const targetRows = [];
@@ -100,26 +195,28 @@ for (const backend of ['tensorflow', 'wasm', 'cpu'].filter(include)) {
   const started = performance.now();
   loads.push(...(await loadRows(backend)));
   const model = await loadModel('nsfw_mobilenet_v2');
-  const docs = await docsFor(model);
-  rows.push(
-    ...(await predictVersusExplain({
-      backend,
-      cases: CASES,
-      runs: (batch) => (backend === 'cpu' && batch === 8 ? CPU_BATCH8_RUNS : RUNS),
-      predict: async (batch) => {
-        const y = model.model.predict(docs[batch]);
-        await y.data();
-        y.dispose();
-      },
-      explain: (layer, batch) => (batch === 1 ? explainPrediction(model, docs[1], { layer }) : explainBatch(model, docs[batch], { layer })),
-    })),
-  );
+  // Before the inference form: the model as tfjs-layers defines it, one node per layer.
+  const layersForm = new LayersModelAdapter(model.model, { inferenceForm: false });
+  docs = await docsFor(model);
+  const cpu = backend === 'cpu';
+  // On tensorflow, the inference form also op by op (no TensorFlow session): what the session adds.
+  const opByOp = backend === 'tensorflow' ? new LayersModelAdapter(model.model, { graphExecutor: false }) : undefined;
+  const measured = await formRows({
+    backend,
+    cases: cpu ? CPU_CASES : CASES,
+    runs: () => (cpu ? CPU_RUNS : RUNS),
+    predict: { before: predictOf((b) => model.model.predict(docs[b])), after: predictOf((b) => predict(model, docs[b])) },
+    explain: { before: explainOf(layersForm), after: explainOf(model) },
+    extra: opByOp ? { predictOpByOp: (_layer, b) => predictOf((x) => opByOp.predict(docs[x], { logits: false }))(b), explainOpByOp: explainOf(opByOp) } : {},
+  });
+  rows.push(...measured);
   const five = await interleaved(
     RUNS,
     () => explainPrediction(model, docs[1]),
     () => explainPrediction(model, docs[1], { targets: { top: 5 } }),
   );
   targetRows.push({ backend, oneTargetMs: five.aMs, fiveTargetsMs: five.bMs, fiveOverOne: five.ratio });
+  if (backend === 'tensorflow' && reference) versusTf.push(...(await versusTensorflow(model)));
   tf.dispose([docs[1], docs[8]]);
   model.model.dispose();
   rss.push({ after: backend, peakRssMb: peakRssMb(), seconds: (performance.now() - started) / 1000 });
@@ -158,7 +255,10 @@ async function webglRows() {
     const page = await browser.newPage();
     await page.goto(server.url);
     await page.waitForFunction(() => 'gradcamBench' in globalThis, undefined, { timeout: 60_000 });
-    return await page.evaluate(([images, cases, runs]) => globalThis.gradcamBench(images, cases, runs), [Object.keys(images), CASES, RUNS]);
+    return await page.evaluate(
+      ([images, cases, runs, batch8Runs]) => globalThis.gradcamBench(images, cases, runs, batch8Runs),
+      [Object.keys(images), WEBGL_CASES, RUNS, WEBGL_BATCH8_RUNS],
+    );
   } finally {
     await browser.close();
     await server.close();
@@ -180,7 +280,23 @@ const formatting = [];
 progress('formatAsImage');
 for (const size of SIZES) {
   const { heatmap, image } = formatInputs(size);
-  formatting.push({ size, oursMs: await medianOf(size === '224x224' ? 30 : RUNS, () => formatHeatmap(heatmap, image)) });
+  const runs = size === '224x224' ? 30 : RUNS;
+  if (reference) {
+    // Run by run against Pillow in the reference process.
+    const ours = [];
+    const theirs = [];
+    formatHeatmap(heatmap, image);
+    await reference.ask({ op: 'format', size });
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      formatHeatmap(heatmap, image);
+      ours.push(performance.now() - t0);
+      theirs.push((await reference.ask({ op: 'format', size })).ms);
+    }
+    formatting.push({ size, oursMs: median(ours), pillowMs: median(theirs), oursOverPillow: pairedRatio(ours, theirs) });
+  } else {
+    formatting.push({ size, oursMs: await medianOf(runs, () => formatHeatmap(heatmap, image)) });
+  }
 }
 
 /**
@@ -229,35 +345,18 @@ async function cliRows(backends) {
 }
 const cli = await cliRows(['tensorflow', 'wasm'].filter((b) => available.includes(b)));
 
-// Python: Pillow alone (always, when found), or the whole TensorFlow + Pillow reference (--reference).
-const python = [process.env.GRADCAM_PYTHON, join(root, '.venv-tools/bin/python'), '/tmp/venv/bin/python'].find((p) => p && existsSync(p));
+// Pillow without --reference: tools/bench/pillow_format.py's medians (not run by run).
 let pillow;
-let reference;
-if (!python) {
-  console.error('No Python found (set GRADCAM_PYTHON or run tools/setup-venv.sh): no Pillow or TensorFlow ratios.');
-} else if (REFERENCE) {
-  progress('TensorFlow and Pillow reference');
-  try {
-    // Same kernels on both sides: the child inherits TF_ENABLE_ONEDNN_OPTS, which
-    // @gradcam/backend-node sets to 0 (unless given) before tfjs-node loads; the reference script
-    // defaults it to 0 as well.
-    const env = process.env;
-    const text = execFileSync(python, [join(root, 'tools/bench-reference/reference.py'), '--runs', String(RUNS), '--layers', ...LAYERS, '--sizes', ...SIZES], {
-      encoding: 'utf8',
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    reference = JSON.parse(text);
-    pillow = reference.formatting;
-  } catch (error) {
-    console.error(`TensorFlow reference failed: ${error.message.split('\n')[0]}`);
-  }
-} else {
+if (reference) {
+  pillow = Object.fromEntries(formatting.map((r) => [r.size, r.pillowMs]));
+} else if (python) {
   try {
     pillow = JSON.parse(execFileSync(python, [join(root, 'tools/bench/pillow_format.py'), ...SIZES], { encoding: 'utf8' }));
   } catch (error) {
     console.error(`Pillow reference failed: ${error.message.split('\n')[0]}`);
   }
+} else {
+  console.error('No Python found (set GRADCAM_PYTHON or run tools/setup-venv.sh): no Pillow ratios.');
 }
 // The folder: gradcam explain (pipelined) vs the Python reference, and peak RSS 50 vs 2,000 images.
 const folderBackends = ['tensorflow', 'wasm'].filter((b) => available.includes(b));
@@ -266,27 +365,11 @@ const rssScale = folderBackends.length > 0 ? await rssScaling({ root, backend: f
 
 for (const row of formatting) {
   row.pillowMs = pillow?.[row.size];
-  row.oursOverPillow = row.pillowMs ? row.oursMs / row.pillowMs : undefined;
+  row.oursOverPillow ??= row.pillowMs ? row.oursMs / row.pillowMs : undefined;
 }
-
-// tfjs-node vs TensorFlow on the same weights: batch 1, one target, at each layer.
-const versusTf = [];
-if (reference) {
-  const ours = (layer) => rows.find((r) => r.backend === 'tensorflow' && r.layer === layer && r.batch === 1);
-  const predict = ours(LAYERS[0])?.predictMs;
-  if (predict !== undefined) {
-    versusTf.push({ what: 'predict', oursMs: predict, tfEagerMs: reference.predict.eagerMs, tfFunctionMs: reference.predict.functionMs });
-  }
-  for (const layer of LAYERS) {
-    const row = ours(layer);
-    const tfRow = reference.gradcam[layer];
-    if (row && tfRow) versusTf.push({ what: `explain ${layer}`, oursMs: row.explainMs, tfEagerMs: tfRow.eagerMs, tfFunctionMs: tfRow.functionMs });
-  }
-  for (const r of versusTf) {
-    r.oursOverTfFunction = r.oursMs / r.tfFunctionMs;
-    r.oursOverTfEager = r.oursMs / r.tfEagerMs;
-  }
-}
+const referenceInfo = reference ? await reference.ask({ op: 'info' }) : undefined;
+if (referenceInfo && pillow) Object.assign(pillow, { pillow: referenceInfo.pillow, matplotlib: referenceInfo.matplotlib });
+reference?.close();
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GB, Linux ${os.release()}, Node ${process.version}`;
 const results = {
@@ -303,7 +386,7 @@ const results = {
   folder,
   rssScaling: rssScale,
   peakRss: [...rss, { after: 'all', peakRssMb: peakRssMb() }],
-  reference: reference ?? (pillow && { formatting: pillow }),
+  reference: referenceInfo ? { ...referenceInfo, formatting: pillow } : pillow && { formatting: pillow },
   versusTensorflow: versusTf,
 };
 await writeFile(new URL('./results.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
@@ -315,11 +398,26 @@ console.log('Load time of each bundled model: first load on the backend, then th
 console.log('| backend | model | first load ms | reload ms |');
 console.log('|---|---|---|---|');
 for (const r of loads) console.log(`| ${r.backend} | ${r.model} | ${f(r.firstMs)} | ${f(r.reloadMs)} |`);
-console.log(`\nnsfw_mobilenet_v2 224², predict vs Grad-CAM explain (one target per image; batch 8 = explainBatch), medians of ${RUNS} interleaved runs\n`);
-console.log('| backend | layer | batch | runs | predict ms | explain ms | explain/predict |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(
+  `\nnsfw_mobilenet_v2 224², predict and Grad-CAM explain before (the model as tfjs-layers runs it) and after the inference form (one target per image; batch 8 = explainBatch), medians of round-robin runs\n`,
+);
+console.log('| backend | layer | batch | runs | predict before ms | after ms | × faster | explain before ms | after ms | × faster | explain/predict (after) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+const line = (label, r, [predictAfter, explainAfter], [predictSpeedup, explainSpeedup, explainOverPredict]) =>
+  console.log(
+    `| ${label} | ${r.layer} | ${r.batch} | ${r.runs} | ${f(r.predictBefore)} | ${f(predictAfter)} | ${r2(predictSpeedup)} | ` +
+      `${f(r.explainBefore)} | ${f(explainAfter)} | ${r2(explainSpeedup)} | ${r2(explainOverPredict)} |`,
+  );
 for (const r of rows) {
-  console.log(`| ${r.backend} | ${r.layer} | ${r.batch} | ${r.runs} | ${f(r.predictMs)} | ${f(r.explainMs)} | ${r2(r.explainOverPredict)} |`);
+  line(
+    r.backend === 'tensorflow' ? 'tensorflow (session)' : r.backend,
+    r,
+    [r.predictAfter, r.explainAfter],
+    [r.predictSpeedup, r.explainSpeedup, r.explainOverPredict],
+  );
+  if (r.explainOpByOp !== undefined) {
+    line('tensorflow (op by op)', r, [r.predictOpByOp, r.explainOpByOp], [r.opByOpPredictSpeedup, r.opByOpExplainSpeedup, r.opByOpExplainOverPredict]);
+  }
 }
 console.log(`\n5 targets vs 1 target at the default layer (one explainPrediction call, batch 1), medians of ${RUNS} interleaved runs\n`);
 console.log('| backend | 1 target ms | 5 targets ms | 5 targets / 1 |');
@@ -331,14 +429,16 @@ console.log(
 console.log('| size | ours ms | Pillow ms | ours / Pillow |');
 console.log('|---|---|---|---|');
 for (const r of formatting) console.log(`| ${r.size} | ${f(r.oursMs)} | ${f(r.pillowMs)} | ${r2(r.oursOverPillow)} |`);
-if (reference) {
+if (referenceInfo) {
   console.log(
-    `\ntfjs-node vs TensorFlow ${reference.tensorflow} (Keras ${reference.keras}) GradientTape on the same weights, batch 1, medians of ${reference.runs}; oneDNN ${reference.onednn}\n`,
+    `\ntfjs-node (session) vs TensorFlow ${referenceInfo.tensorflow} (Keras ${referenceInfo.keras}) on the same weights, run by run alternately, medians of ${RUNS}; oneDNN ${referenceInfo.onednn}\n`,
   );
-  console.log('| work | ours (tensorflow backend) ms | TF eager ms | TF tf.function ms | ours / TF tf.function | ours / TF eager |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| work | batch | ours (tensorflow backend) ms | TF tf.function ms | ours / TF tf.function | TF eager ms | ours / TF eager |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of versusTf) {
-    console.log(`| ${r.what} | ${f(r.oursMs)} | ${f(r.tfEagerMs)} | ${f(r.tfFunctionMs)} | ${r2(r.oursOverTfFunction)} | ${r2(r.oursOverTfEager)} |`);
+    console.log(
+      `| ${r.what} | ${r.batch} | ${f(r.oursMs)} | ${f(r.tfFunctionMs)} | ${r2(r.oursOverTfFunction)} | ${f(r.tfEagerMs)} | ${r2(r.oursOverTfEager)} |`,
+    );
   }
 }
 console.log('\nThe CLI on 50 images end to end (`gradcam explain DIR`: start, model load, decode, explain, write overlays)\n');

@@ -13,9 +13,11 @@ ELI5 Grad-CAM and the JSON writer. On top of that it adds:
 - `versions()`, `heat_summary()`.
 """
 
+import argparse
 import os
 import platform
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -92,6 +94,16 @@ def eli5_from_grads(A, G):
     lmap = np.maximum(lmap, 0)
     raw_max = float(np.max(lmap))
     return raw_max, lmap / (raw_max + EPSILON), grad_norm
+
+
+def mobilenet_arguments(description):
+    """The command line of the MobileNetV2 generators: --model-dir (the export of
+    tools/export-nsfw-model.mjs), --images-dir (examples/images) and --out (gradcam's fixtures)."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model-dir", default=os.path.join(tempfile.gettempdir(), "gradcam-nsfw-export", "mobilenet_v2"))
+    ap.add_argument("--images-dir", default=os.path.join(REPO, "examples", "images"))
+    ap.add_argument("--out", default=os.path.join(REPO, "packages", "gradcam", "src", "__fixtures__"))
+    return ap
 
 
 def versions():

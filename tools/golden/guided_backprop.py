@@ -14,10 +14,8 @@ Usage:
   .venv-tools/bin/python tools/golden/guided_backprop.py [--model-dir DIR] [--out DIR]
 """
 
-import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,11 +55,7 @@ def guided_make_layer(class_name, cfg, overrides=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model-dir", default=os.path.join(tempfile.gettempdir(), "gradcam-nsfw-export", "mobilenet_v2"))
-    ap.add_argument("--images-dir", default=os.path.join(gc.REPO, "examples", "images"))
-    ap.add_argument("--out", default=os.path.join(gc.REPO, "packages", "gradcam", "src", "__fixtures__"))
-    args = ap.parse_args()
+    args = gc.mobilenet_arguments(__doc__).parse_args()
     meta, weights = gc.load_export(args.model_dir)
     plain = gc.build_model(meta["modelTopology"], weights)
     saved = ng.make_layer

@@ -1,13 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type NodeBackendInternals, nodeBackendInternals } from './tfjs-node-internals.js';
 
 /** Marks the kernel function registered here, so registering twice changes nothing. */
 const NATIVE = Symbol('gradcam native clip');
-
-/** The parts of tfjs-node's backend (NodeJSKernelBackend) this kernel uses. */
-interface NodeBackendLike {
-  binding: { TF_ATTR_TYPE: number; TF_FLOAT: number; TF_INT32: number };
-  executeSingleOutput(name: string, attrs: { name: string; type: number; value: unknown }[], inputs: tf.TensorInfo[]): tf.Tensor;
-}
 
 /**
  * tfjs-node 4.22 runs tf.clipByValue as Minimum then Maximum, two passes over the tensor plus
@@ -20,7 +15,7 @@ function nativeClip(original: tf.KernelFunc): tf.KernelFunc {
   const kernelFunc: tf.KernelFunc = ({ inputs, attrs, backend }) => {
     const { x } = inputs as { x: tf.TensorInfo };
     const { clipValueMin, clipValueMax } = attrs as { clipValueMin: number; clipValueMax: number };
-    const node = backend as unknown as NodeBackendLike;
+    const node = backend as unknown as NodeBackendInternals;
     if (x.dtype !== 'float32' && x.dtype !== 'int32') return original({ inputs, attrs, backend });
     const type = { name: 'T', type: node.binding.TF_ATTR_TYPE, value: x.dtype === 'float32' ? node.binding.TF_FLOAT : node.binding.TF_INT32 };
     const bounds = [tf.scalar(clipValueMin, x.dtype), tf.scalar(clipValueMax, x.dtype)];
@@ -39,6 +34,8 @@ function nativeClip(original: tf.KernelFunc): tf.KernelFunc {
  */
 export function registerTensorflowClip(): void {
   const current = tf.getKernel(tf.ClipByValue, 'tensorflow');
+  // Written for tfjs-node 4.22's backend internals; another version keeps its own kernel.
+  if ('reason' in nodeBackendInternals()) return;
   if (!current || (current.kernelFunc as { [NATIVE]?: boolean })[NATIVE]) return;
   tf.unregisterKernel(tf.ClipByValue, 'tensorflow');
   tf.registerKernel({ ...current, kernelFunc: nativeClip(current.kernelFunc) });

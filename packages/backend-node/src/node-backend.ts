@@ -1,5 +1,7 @@
-import { activateBackend, BackendUnavailableError } from '@gradcam/core';
+import { activateBackend, BackendUnavailableError, graphExecutorFor, registerGraphExecutor } from '@gradcam/core';
 import { registerTensorflowClip } from './clip-kernel.js';
+import { TensorflowGraphExecutor } from './tensorflow-executor.js';
+import { recordTfjsNodeVersion } from './tfjs-node-internals.js';
 
 /** How to get a working tfjs-node where libtensorflow cannot be downloaded. */
 export const OFFLINE_INSTALL_HINT =
@@ -18,8 +20,11 @@ async function importTfjsNode(): Promise<void> {
   // A failed import is not cached by Node for native addons, but retrying costs a second or more.
   loading ??= import('@tensorflow/tfjs-node');
   try {
-    await loading;
+    recordTfjsNodeVersion(await loading);
     registerTensorflowClip();
+    // Explain and predict of layers models run as TensorFlow graphs (unless another executor
+    // was registered for this backend, or it was unregistered on purpose after loading).
+    if (!graphExecutorFor('tensorflow')) registerGraphExecutor(new TensorflowGraphExecutor());
   } catch (error) {
     loading = undefined;
     throw error;

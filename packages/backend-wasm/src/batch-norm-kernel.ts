@@ -1,8 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** Marks the kernel function registered here, so registering twice changes nothing. */
-const FAST = Symbol('gradcam fast batch norm');
+import { replaceWasmKernel } from './replace-kernel.js';
 
 /** The inputs of tfjs' FusedBatchNorm kernel (tf.batchNorm). */
 interface BatchNormInputs {
@@ -56,7 +54,7 @@ function fastBatchNorm(original: tf.KernelFunc): tf.KernelFunc {
     wasm.disposeData(scaled.dataId);
     return shifted;
   };
-  return Object.assign(kernelFunc, { [FAST]: true });
+  return kernelFunc;
 }
 
 /**
@@ -64,9 +62,5 @@ function fastBatchNorm(original: tf.KernelFunc): tf.KernelFunc {
  * inference) with the faster composite above (idempotent). Called when this package is imported.
  */
 export function registerWasmBatchNorm(): void {
-  const current = tf.getKernel('FusedBatchNorm', 'wasm');
-  if (!current || (current.kernelFunc as { [FAST]?: boolean })[FAST]) return;
-  const original = current.kernelFunc;
-  tf.unregisterKernel('FusedBatchNorm', 'wasm');
-  tf.registerKernel({ ...current, kernelFunc: fastBatchNorm(original) });
+  replaceWasmKernel('FusedBatchNorm', fastBatchNorm);
 }

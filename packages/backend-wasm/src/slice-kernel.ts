@@ -1,8 +1,6 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-
-/** Marks the Slice kernel registered here, so registering twice changes nothing. */
-const CONTIGUOUS = Symbol('gradcam contiguous slice');
+import { replaceWasmKernel } from './replace-kernel.js';
 
 /**
  * Replaces wasm's Slice kernel for contiguous slices (whole rows of the outer axes, e.g. one
@@ -13,10 +11,7 @@ const CONTIGUOUS = Symbol('gradcam contiguous slice');
  * are registered.
  */
 export function registerWasmSliceKernel(): void {
-  const current = tf.getKernel(tf.Slice, 'wasm');
-  if (current === undefined || (current.kernelFunc as { [CONTIGUOUS]?: boolean })[CONTIGUOUS]) return;
-  const original = current.kernelFunc;
-  const kernelFunc: tf.KernelFunc = (args) => {
+  replaceWasmKernel(tf.Slice, (original) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
     const [start, extent] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
@@ -27,7 +22,5 @@ export function registerWasmSliceKernel(): void {
     const offset = tf.slice_util.computeFlatOffset(start, tf.util.computeStrides(x.shape));
     wasm.typedArrayFromHeap(out).set(wasm.typedArrayFromHeap(x).subarray(offset, offset + tf.util.sizeFromShape(extent)));
     return out;
-  };
-  tf.unregisterKernel(tf.Slice, 'wasm');
-  tf.registerKernel({ kernelName: tf.Slice, backendName: 'wasm', kernelFunc: Object.assign(kernelFunc, { [CONTIGUOUS]: true }) });
+  });
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { explain } from './explain.js';
+import { toExplainableModel } from './registry.js';
 
 /**
  * The layers the conformance suite explains on the bundled MobileNetV2: the default layer, the
@@ -38,9 +39,11 @@ export interface ConformanceRunOptions {
 
 /**
  * Explains `doc` with `model` on the active backend at every conformance layer, for softmax and
- * logits, two targets each, and records each call's leaked tensors.
+ * logits, two targets each, and records each call's leaked tensors. The model is adapted first:
+ * an adapter may build tensors it keeps for the model's lifetime (an inference form).
  */
 export async function computeConformanceMaps(model: unknown, doc: tf.Tensor, options: ConformanceRunOptions = {}): Promise<ConformanceMaps> {
+  toExplainableModel(model);
   const layers = options.layers ?? CONFORMANCE_LAYERS;
   let targets = options.targets ? [...options.targets] : undefined;
   const cases: ConformanceCase[] = [];

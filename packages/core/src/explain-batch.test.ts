@@ -129,3 +129,38 @@ describe('explainBatch with a plugin that has captureBatch', () => {
     x.dispose();
   });
 });
+
+describe('maps computed with the capture (CaptureOptions.maps)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  /** The toy model, returning recognisable maps (every cell 0.25) when asked for 'gradcam' maps. */
+  function withMaps(): { model: ExplainableModel; asked: (string | undefined)[] } {
+    const base = toyModel();
+    const asked: (string | undefined)[] = [];
+    const captureBatch: NonNullable<ExplainableModel['captureBatch']> = (d, l, options) => {
+      asked.push(options.maps);
+      const batch = base.captureBatch(d, l, options);
+      if (options.maps !== 'gradcam') return batch;
+      const maps = tf.fill([batch.gradients.shape[0], 2, 2], 0.25) as tf.Tensor3D;
+      return { ...batch, maps, dispose: () => tf.dispose([maps, batch.activations, batch.scores, batch.gradients]) };
+    };
+    return { model: { ...base, captureBatch, capture: (d, l, o) => ({ ...captureBatch(d, l, o), targets: captureBatch(d, l, o).targets[0] }) }, asked };
+  }
+
+  it('are used for plain Grad-CAM, and asked for only when they equal what core would compute', async () => {
+    const { model, asked } = withMaps();
+    const x = docs();
+    const before = tf.memory().numTensors;
+    const [plain] = await explainBatch(model, x, { targets: [0, 2] });
+    expect(Array.from(plain.targets[1].heatmap.data)).toEqual([0.25, 0.25, 0.25, 0.25]);
+    for (const options of [{ relu: false }, { counterfactual: true }, { normalize: 'minmax' as const }, { method: 'gradcam++' }]) {
+      const [other] = await explainBatch(model, x, { targets: [0, 2], ...options });
+      expect(Array.from(other.targets[1].heatmap.data)).not.toEqual([0.25, 0.25, 0.25, 0.25]);
+    }
+    expect(asked).toEqual(['gradcam', undefined, undefined, undefined, undefined]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});

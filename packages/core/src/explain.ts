@@ -259,8 +259,26 @@ function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan 
   return { explainable, layer, targets, logits: options.logits ?? false, modelLogits, method, normalize, options };
 }
 
-/** One image's share of a capture: A [1, h, w, c], G [targets, h, w, c] and the targets. */
-type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'>;
+/**
+ * One image's share of a capture: A [1, h, w, c], G [targets, h, w, c], the target ids — or,
+ * when the capture computed the maps, their values for this image's targets ([targets, h, w]).
+ */
+type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets' | 'maps'> & {
+  readonly mapValues?: { readonly data: Float32Array; readonly height: number; readonly width: number };
+};
+
+/**
+ * The maps an adapter may compute with the capture: ELI5's Grad-CAM when nothing but its
+ * defaults is asked for (no counterfactual, eigen-smoothing, augmentation, ReLU off or other
+ * normalisation), so that they equal what camMaps would compute.
+ */
+function capturedMaps(plan: Plan): 'gradcam' | undefined {
+  const { options } = plan;
+  const plain = !options.counterfactual && !options.eigenSmooth && !options.augSmooth && options.relu !== false && plan.normalize === 'max';
+  // Target functions are scored in JavaScript; a graph that computes the maps knows class ids only.
+  const classIds = !Array.isArray(plan.targets) || plan.targets.every((t) => typeof t === 'number');
+  return plain && classIds && plan.method.id === 'gradcam' ? 'gradcam' : undefined;
+}
 
 /** The model-running callbacks of CamInputs for one image, when the adapter can predict (and predictAt). */
 function modelCallbacks(plan: Plan, targets: readonly Target[], input: () => tf.Tensor4D, counterfactual: boolean) {
@@ -292,6 +310,7 @@ function modelCallbacks(plan: Plan, targets: readonly Target[], input: () => tf.
  */
 async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Tensor4D): Promise<tf.Tensor3D> {
   const { options } = plan;
+  if (captured.maps && capturedMaps(plan)) return captured.maps.clone();
   const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
   try {
     return await camMaps(
@@ -328,9 +347,9 @@ async function explainCaptured(
   image: RgbaImage | undefined,
 ): Promise<Explanation> {
   const { explainable, layer, logits, method, options } = plan;
-  let maps: tf.Tensor3D | undefined = await imageMaps(plan, captured, input);
+  let maps: tf.Tensor3D | undefined = captured.mapValues ? undefined : await imageMaps(plan, captured, input);
   try {
-    if (options.augSmooth) {
+    if (options.augSmooth && maps) {
       const smoothed = await augmentationSmoothing(input(), maps, async (x) => {
         const extra = explainable.capture(x, layer, { logits, targets: captured.targets });
         try {
@@ -342,8 +361,8 @@ async function explainCaptured(
       maps.dispose();
       maps = smoothed;
     }
-    const mapData = (await maps.data()) as Float32Array;
-    const [, height, width] = maps.shape;
+    const mapData = captured.mapValues?.data ?? ((await (maps as tf.Tensor3D).data()) as Float32Array);
+    const [height, width] = captured.mapValues ? [captured.mapValues.height, captured.mapValues.width] : (maps as tf.Tensor3D).shape.slice(1);
     const { targets } = captured;
     const rowScores = tf.tidy(() => targetScores(tf.tile(scores, [targets.length, ...scores.shape.slice(1).map(() => 1)]), targets));
     const scoreValues = await rowScores.data();
@@ -517,9 +536,11 @@ function stackDocs(list: readonly tf.Tensor[], inputShape: readonly (number | nu
 /** One captureBatch over `docs` [n, h, w, c], then each image's maps and Explanation. */
 async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly RgbaImage[] | undefined): Promise<Explanation[]> {
   const { explainable, layer, logits, targets } = plan;
-  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets });
+  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: capturedMaps(plan) });
   try {
     const n = docs.shape[0];
+    // Read asynchronously first: an adapter may read its target ids lazily, cheaply once the pass is done.
+    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
     if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
       throw new GradcamError(
         `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
@@ -530,15 +551,22 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
     const classes = captured.outputs.size / n;
     const results: Explanation[] = [];
     let row = 0;
+    // Maps the capture computed: read once for all images; each image's activations and
+    // gradients are then not needed.
+    const precomputed = captured.maps !== undefined && capturedMaps(plan) !== undefined ? ((await captured.maps?.data()) as Float32Array) : undefined;
+    const [, mapHeight, mapWidth] = captured.maps?.shape ?? [0, 0, 0];
     for (let i = 0; i < n; i++) {
       const ids = captured.targets[i];
-      const activations = tf.slice(captured.activations, i, 1) as tf.Tensor4D;
-      const gradients = tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D;
+      const activations = precomputed ? captured.activations : (tf.slice(captured.activations, i, 1) as tf.Tensor4D);
+      const gradients = precomputed ? captured.gradients : (tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D);
+      const mapValues = precomputed
+        ? { data: precomputed.subarray(row * mapHeight * mapWidth, (row + ids.length) * mapHeight * mapWidth), height: mapHeight, width: mapWidth }
+        : undefined;
       row += ids.length;
       let input: tf.Tensor4D | undefined;
       const scores = tf.slice(captured.scores, i, 1);
       try {
-        const own = { activations, gradients, targets: ids };
+        const own = { activations, gradients, targets: ids, mapValues };
         const range = [i * classes, (i + 1) * classes];
         const inputOf = () => {
           // kept: a method may first read it inside its own tf.tidy
@@ -547,7 +575,7 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
         };
         results.push(await explainCaptured(plan, own, inputOf, scores, outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose([activations, gradients, scores]);
+        tf.dispose(precomputed ? [scores] : [activations, gradients, scores]);
         input?.dispose();
       }
     }
@@ -579,7 +607,7 @@ async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOp
   let captured: Capture | undefined;
   try {
     await checkFinite(input, 'doc');
-    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets });
+    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: capturedMaps(plan) });
     const outputs = (await captured.outputs.data()) as Float32Array;
     return await explainCaptured(plan, captured, () => input, captured.scores, outputs, image);
   } finally {

@@ -1,4 +1,4 @@
-import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { Target, TargetSpec } from './targets.js';
 
 export type { Target, TargetSpec } from './targets.js';
@@ -23,6 +23,12 @@ export interface CaptureOptions {
   readonly logits: boolean;
   /** Which classes (or target functions) to explain. */
   readonly targets: TargetSpec;
+  /**
+   * Optional (added to 'v1' compatibly): the capture may also return these maps (`maps`) when it
+   * can compute them where the model runs, e.g. inside a TensorFlow graph. 'gradcam': ELI5's
+   * Grad-CAM, post-processed — ReLU(Σ_k w_k·A_k) / (max + 1e-7), w = mean_ij(G / ‖G‖₂) per row.
+   */
+  readonly maps?: 'gradcam';
 }
 
 /** What one forward + one (batched) backward pass yields. The caller disposes it. */
@@ -39,6 +45,8 @@ export interface Capture {
   readonly targetScores?: Tensor1D;
   /** dScore_t / dActivations for each target t, [targets, h, w, c]: total derivatives. */
   readonly gradients: Tensor4D;
+  /** The maps `options.maps` asked for, [targets, h, w], when the adapter computed them. */
+  readonly maps?: Tensor3D;
   dispose(): void;
 }
 
@@ -62,6 +70,8 @@ export interface BatchCapture {
    * Σ_{j<i} targets[j].length (row i·K + k for K targets per image), one per target, total derivatives.
    */
   readonly gradients: Tensor4D;
+  /** The maps `options.maps` asked for, one per gradient row [rows, h, w], when the adapter computed them. */
+  readonly maps?: Tensor3D;
   dispose(): void;
 }
 

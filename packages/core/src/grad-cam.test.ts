@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
+import { gradCamMaps, gradCamRows, KERAS_EPSILON } from './grad-cam.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -63,5 +63,23 @@ describe('gradCamMaps', () => {
     const max = Math.max(...gradCamMaps(a, g).dataSync());
     // raw = 1e-7 · mean(g/‖g‖) = 1e-7/√2; map = raw / (raw + 1e-7) ≈ 0.414
     expect(max).toBeCloseTo(1 / Math.SQRT2 / (1 / Math.SQRT2 + 1), 5);
+  });
+
+  it('gradCamRows gives every row of a batch what gradCamMaps gives its image, all-zero maps included', () => {
+    const before = tf.memory().numTensors;
+    const a = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const g = tf.tidy(() => tf.concat([tf.randomNormal([4, 4, 5, 6], 0, 1, 'float32', 2), tf.zeros([2, 4, 5, 6])])) as tf.Tensor4D; // 2 rows per image
+    const rows = gradCamRows(a, g, 2);
+    expect(rows.shape).toEqual([6, 4, 5]);
+    for (let i = 0; i < 3; i++) {
+      const difference = tf.tidy(() => {
+        const own = gradCamMaps(tf.slice(a, i, 1) as tf.Tensor4D, tf.slice(g, 2 * i, 2) as tf.Tensor4D);
+        return tf.max(tf.abs(tf.sub(own, tf.slice(rows, 2 * i, 2)))).dataSync()[0];
+      });
+      expect(difference).toBeLessThan(1e-6);
+    }
+    expect(Array.from(rows.dataSync().subarray(4 * 20)).every((v) => v === 0)).toBe(true);
+    tf.dispose([a, g, rows]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -24,3 +24,23 @@ export function gradCamMaps(activations: tf.Tensor4D, gradients: tf.Tensor4D): t
     return tf.reshape(tf.div(raw, tf.add(max, KERAS_EPSILON)), [t, h, w]) as tf.Tensor3D;
   });
 }
+
+/**
+ * gradCamMaps for a batch: the maps of every gradient row at once, [rows, h, w]. `activations`
+ * [N, h, w, c] holds the N images' layer outputs and `gradients` [rows, h, w, c] their targets'
+ * gradients image-major, `perImage` rows for each image (K each: rows = N·K). The same arithmetic
+ * as gradCamMaps, row by row.
+ */
+export function gradCamRows(activations: tf.Tensor4D, gradients: tf.Tensor4D, perImage: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [n, h, w, c] = activations.shape;
+    const rows = gradients.shape[0];
+    const sumSquares = tf.sum(tf.square(gradients), [1, 2, 3], true);
+    const normalised = tf.div(gradients, tf.sqrt(tf.maximum(sumSquares, 1e-12)));
+    const weights = tf.reshape(tf.mean(normalised, [1, 2]), [n, perImage, c]); // [N, K, c]
+    const flat = tf.reshape(activations, [n, h * w, c]);
+    const raw = tf.relu(tf.reshape(tf.matMul(weights, flat, false, true), [rows, h * w])); // [N·K, h*w]
+    const max = tf.max(raw, 1, true);
+    return tf.reshape(tf.div(raw, tf.add(max, KERAS_EPSILON)), [rows, h, w]) as tf.Tensor3D;
+  });
+}

@@ -6,7 +6,22 @@
 export { type CamMapsOptions, type CamPostOptions, camMaps, checkNormalization, normalizeMaps, rawMaps } from './cam-maps.js';
 export { listChoices, nearestFirst } from './errors.js';
 export { AUG_SMOOTH_FACTORS, EXPLAIN_BATCH_VALUES, scoreFunction } from './explain.js';
-export { gradCamMaps, KERAS_EPSILON } from './grad-cam.js';
+export { gradCamMaps, gradCamRows, KERAS_EPSILON } from './grad-cam.js';
+export {
+  type GraphActivation,
+  type GraphCaptureRequest,
+  type GraphExecutor,
+  type GraphNode,
+  type GraphOp,
+  type GraphPadding,
+  graphAncestors,
+  graphExecutorFor,
+  type InferenceGraph,
+  listGraphExecutors,
+  registerGraphExecutor,
+  releaseGraph,
+  unregisterGraphExecutor,
+} from './inference-graph.js';
 export { importNodeBuiltin } from './node-builtin.js';
 export { projectMaps, projectOnFirstComponent } from './principal-projection.js';
 export { gaussianNoise, mulberry32 } from './random.js';

@@ -16,3 +16,14 @@ export {
   runConformance,
   summarizeConformance,
 } from './conformance.js';
+export {
+  compareFidelity,
+  computeFidelityMaps,
+  FIDELITY_RULE,
+  type FidelityCase,
+  type FidelityGolden,
+  type FidelityMaps,
+  type FidelityReport,
+  fidelityInputs,
+  summarizeFidelity,
+} from './fidelity.js';

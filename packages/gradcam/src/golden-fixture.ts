@@ -1,6 +1,7 @@
 // Test support (not exported): the TensorFlow GradientTape fixtures of __fixtures__/README.md.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { FidelityGolden } from '@gradcam/core/testing';
 import { expect } from 'vitest';
 
 /** One reference heatmap: ELI5's Grad-CAM of `target` at `layer`. */
@@ -41,4 +42,12 @@ export function differences(actual: Float32Array, expected: number[][]): { max: 
     sum += d;
   });
   return { max, mean: sum / flat.length };
+}
+
+/** The float64 golden set of tools/golden/fidelity_golden.py (see __fixtures__/README.md, "Fidelity"). */
+export async function fidelityGolden(): Promise<FidelityGolden> {
+  const index = JSON.parse(await readFile(fixture('nsfw-mobilenet-v2-fidelity.json'), 'utf8'));
+  const bytes = await readFile(fixture('nsfw-mobilenet-v2-fidelity-f64.bin'));
+  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return { ...index, values };
 }

@@ -13,7 +13,7 @@ const golden: {
 // InceptionV3 at mixed2, mixed5 and mixed10 on wasm and tfjs-node (GRADCAM_SKIP_TFJS_NODE=1,
 // documented and never set in CI, leaves tfjs-node out). mixed2 sits before a stride-2 max-pooling
 // block: on wasm it needs @gradcam/backend-wasm's MaxPoolGrad. The cpu backend would block the
-// event loop for minutes here; differentiable-layers.test.ts in @gradcam/models covers its layer
+// event loop for minutes here; graph-ops.test.ts in @gradcam/models covers its layer
 // replacements on cpu.
 const backends: BackendName[] = process.env.GRADCAM_SKIP_TFJS_NODE === '1' ? ['wasm'] : ['wasm', 'tensorflow'];
 

@@ -102,3 +102,4 @@ export { type EvaluateOptions, type Evaluation, evaluateExplanation, type Target
 export { explainGuided, type GuidedExplanation, type GuidedTarget } from './explain-guided.js';
 export { type ExplainPredictionOptions, explainBatch, explainPrediction, showPrediction } from './explain-prediction.js';
 export { isLoadedModel, type LoadedModel, type LoadModelOptions, listModels, loadModel, type ModelListing, type Prediction } from './load-model.js';
+export { type PredictOptions, predict } from './predict.js';

@@ -13,6 +13,7 @@ import { type GraphModel, loadGraphModelSync } from '@tensorflow/tfjs-converter'
 import * as tf from '@tensorflow/tfjs-core';
 import { type GraphNode, UNFUSED_MARK, unfuseGraph } from './differentiable-graph.js';
 import { runTargetGradients, singleCapture } from './target-gradients.js';
+import { type GraphArtifacts, graphArtifacts, shareGraphWeights } from './tfjs-internals.js';
 
 /** True for a tfjs-converter GraphModel (duck-typed). */
 export function isGraphModel(model: unknown): model is GraphModel {
@@ -22,15 +23,9 @@ export function isGraphModel(model: unknown): model is GraphModel {
 
 const SKIPPED_OPS = new Set(['Const', 'Placeholder', 'Identity', 'NoOp']);
 
-interface Artifacts extends tf.io.ModelArtifacts {
-  modelTopology?: { node?: GraphNode[] };
-}
-
-function artifactsOf(model: GraphModel): Artifacts & { modelTopology: { node: GraphNode[] } } {
-  // GraphModel keeps the GraphDef in a private field; it is the only source of node order.
-  const artifacts = (model as unknown as { artifacts?: Artifacts }).artifacts;
-  if (!artifacts?.modelTopology?.node) throw new InvalidInputError('This GraphModel exposes no graph topology; load it with tf.loadGraphModel or loadModel().');
-  return artifacts as Artifacts & { modelTopology: { node: GraphNode[] } };
+/** The GraphDef the model was loaded from (the only source of node order). */
+function artifactsOf(model: GraphModel): Omit<GraphArtifacts, 'modelTopology'> & { modelTopology: { node: GraphNode[] } } {
+  return graphArtifacts(model) as Omit<GraphArtifacts, 'modelTopology'> & { modelTopology: { node: GraphNode[] } };
 }
 
 /**
@@ -43,12 +38,10 @@ function differentiableTwin(model: GraphModel): GraphModel {
   if (!split.changed || artifacts.weightData === undefined) return model;
   const twin = loadGraphModelSync({ ...artifacts, modelTopology: { ...artifacts.modelTopology, node: split.nodes } }) as unknown as GraphModel;
   // Share the original's weight tensors (the Const nodes are the same), so adapting allocates
-  // no tensors and the twin costs no memory.
-  type WithExecutor = { executor: { weightMap: Record<string, tf.Tensor[]> } };
-  const own = (twin as unknown as WithExecutor).executor.weightMap;
-  (twin as unknown as WithExecutor).executor.weightMap = (model as unknown as WithExecutor).executor.weightMap;
-  tf.dispose(Object.values(own).flat());
-  return twin;
+  // no tensors and the twin costs no memory; where that is impossible, use the model itself.
+  if (shareGraphWeights(model, twin)) return twin;
+  twin.dispose();
+  return model;
 }
 
 function commonPrefix(names: string[]): string {

@@ -46,7 +46,7 @@ export {
 export { kerasToTfjsTopology } from './keras-config.js';
 export { hasHdf5Signature, type KerasH5File, type KerasH5Weight, type ReadKerasH5Options, readKerasH5, setKerasWeights, writeKerasH5 } from './keras-h5.js';
 export { isZipArchive, type KerasModelFileOptions, loadKerasModel } from './keras-model-file.js';
-export { isLayersModel, LayersModelAdapter, layersModelAdapter } from './layers-model-adapter.js';
+export { isLayersModel, LayersModelAdapter, type LayersModelAdapterOptions, layersModelAdapter } from './layers-model-adapter.js';
 export { buildMobileNetV2, type KerasWeights, MOBILENET_V2_ALPHAS, MOBILENET_V2_SIZES, type MobileNetV2Options } from './mobilenet-v2.js';
 export {
   type BundledCatalogEntry,

@@ -3,6 +3,10 @@ import {
   type Capture,
   type CaptureOptions,
   type ExplainableModel,
+  type GraphExecutor,
+  type GraphNode,
+  graphExecutorFor,
+  type InferenceGraph,
   InvalidInputError,
   type LayerInfo,
   type ModelAdapter,
@@ -12,41 +16,19 @@ import {
 } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { differentiableCall, inferenceCall } from './differentiable-layers.js';
-import { finalLayer, softmaxKind } from './final-softmax.js';
-import { predictWithLayerOutput } from './predict-at.js';
-import { runTargetGradients, singleCapture } from './target-gradients.js';
+import { finalLayer } from './final-softmax.js';
+import { captureGraph, predictGraph, predictGraphAt, scoreNode } from './graph-run.js';
+import { layerPaths } from './layer-calls.js';
+import { ModelForms } from './model-forms.js';
+import { singleCapture } from './target-gradients.js';
 
-/** The parts of a tfjs-layers Layer the adapter uses (tfjs keeps them public but untyped here). */
+/** The parts of a tfjs-layers Layer the adapter lists. */
 interface LayerLike {
   name: string;
   getClassName(): string;
   outputShape: (number | null)[] | (number | null)[][];
   countParams(): number;
-  call(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor | tf.Tensor[];
-  apply(inputs: tf.Tensor | tf.Tensor[], kwargs: unknown): tf.Tensor | tf.Tensor[];
-  activation?: { getClassName(): string; apply(x: tf.Tensor): tf.Tensor } | null;
 }
-
-/**
- * A second tensor on the same data, made without running a kernel: no copy, and nothing for
- * the gradient tape to record (tf.reshape or tf.clone would be recorded, and the tape saves a
- * copy of each recorded op's input). Falls back to tf.reshape on a backend without incRef.
- */
-function alias(t: tf.Tensor): tf.Tensor {
-  const engine = tf.engine() as unknown as {
-    backend: { incRef?(dataId: object): void };
-    makeTensorFromTensorInfo?(info: tf.TensorInfo): tf.Tensor;
-  };
-  if (typeof engine.backend.incRef !== 'function' || typeof engine.makeTensorFromTensorInfo !== 'function') return tf.reshape(t, t.shape);
-  engine.backend.incRef(t.dataId);
-  return engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
-}
-
-/** Thrown by the chosen layer to end the prefix pass early; never escapes the adapter. */
-const PREFIX_DONE = Symbol('prefix done');
-
-const identityActivation = { getClassName: () => 'linear', apply: (x: tf.Tensor) => x };
 
 /** True for a tfjs-layers LayersModel (duck-typed, so a second copy of tfjs-layers works too). */
 export function isLayersModel(model: unknown): model is LayersModel {
@@ -74,44 +56,23 @@ function outputShapeOf(layer: LayerLike): (number | null)[] {
   return Array.isArray(shape[0]) ? (shape[0] as (number | null)[]) : (shape as (number | null)[]);
 }
 
-/**
- * Lists layers depth-first: a nested model (a functional MobileNet inside a Sequential, as
- * Teachable Machine exports) appears as itself, then its own layers named by path.
- */
-function flattenLayers(layers: LayerLike[], prefix: string): { layer: LayerLike; path: string }[] {
-  return layers.flatMap((layer) => {
-    const own = { layer, path: prefix + layer.name };
-    const nested = (layer as unknown as { layers?: LayerLike[] }).layers;
-    return Array.isArray(nested) ? [own, ...flattenLayers(nested, `${own.path}/`)] : [own];
-  });
+/** Options of a LayersModelAdapter made by hand (the registry's use the defaults). */
+export interface LayersModelAdapterOptions {
+  /**
+   * false: run the model as tfjs-layers defines it, one node per layer — nothing folded or
+   * fused, no graph executor (for comparisons; the numbers are the same up to float32 round-off).
+   */
+  readonly inferenceForm?: boolean;
+  /** false: never hand the form to a registered GraphExecutor (run it op by op on tfjs). */
+  readonly graphExecutor?: boolean;
 }
 
 /**
- * The kept layers whose output a layer outside the kept ones reads (a skip connection around the
- * chosen layer): on the repeated-input retry only these need their rows repeated.
- */
-function readAfterPrefix(prefix: Map<LayerLike, tf.Tensor>): Set<LayerLike> {
-  type Node = { outboundLayer: LayerLike };
-  const readers = (l: LayerLike) => (l as unknown as { outboundNodes: Node[] }).outboundNodes.map((n) => n.outboundLayer);
-  return new Set([...prefix.keys()].filter((l) => readers(l).some((reader) => !prefix.has(reader))));
-}
-
-/** Temporarily replaces a method or field of an object; returns the undo. */
-function patch<T extends object, K extends keyof T>(target: T, key: K, value: T[K]): () => void {
-  const own = Object.hasOwn(target, key);
-  const previous = target[key];
-  target[key] = value;
-  return () => {
-    if (own) target[key] = previous;
-    else delete target[key];
-  };
-}
-
-/**
- * Grad-CAM access to a tfjs LayersModel. The chosen layer's `call` is wrapped for the duration
- * of one synchronous pass so that it returns `out + delta` (delta = zeros, one row per image
- * and target); the gradient with respect to delta is the total derivative dScore/dA that TF's
- * GradientTape gives, skip connections included. N images share one pass (captureBatch).
+ * Grad-CAM access to a tfjs LayersModel through its inference form (see ModelForms): batch norms
+ * folded, bias and activation fused, the explained layer's output exact. On a backend with a
+ * registered GraphExecutor (tfjs-node: one TensorFlow session) the form runs there; elsewhere,
+ * or when the executor cannot run the form, on tfjs ops: the layers up to the explained one once
+ * without a tape, the rest under tf.grad with one row per image and target (see captureGraph).
  */
 export class LayersModelAdapter implements ExplainableModel {
   readonly specificationVersion = 'v1' as const;
@@ -122,8 +83,13 @@ export class LayersModelAdapter implements ExplainableModel {
   readonly #model: LayersModel;
   /** Every layer, nested models searched through, with its path ('backbone/out_relu'). */
   readonly #flat: { layer: LayerLike; path: string }[];
+  readonly #forms: ModelForms;
+  /** Executor and reason of each refusal already reported, so each notice is printed once. */
+  readonly #refused = new Set<string>();
 
-  constructor(model: LayersModel) {
+  readonly #options: LayersModelAdapterOptions;
+
+  constructor(model: LayersModel, options: LayersModelAdapterOptions = {}) {
     if (model.inputs.length !== 1 || model.outputs.length !== 1) {
       throw new InvalidInputError(
         `Grad-CAM needs a model with one input and one output; ${model.name} has ${model.inputs.length} inputs and ${model.outputs.length} outputs.`,
@@ -140,104 +106,53 @@ export class LayersModelAdapter implements ExplainableModel {
     }
     this.numClasses = outShape[outShape.length - 1] as number;
     this.outputShape = outShape;
-    this.#flat = flattenLayers(model.layers as unknown as LayerLike[], '');
+    this.#flat = layerPaths(model.layers as unknown as LayerLike[]);
+    this.#options = options;
+    this.#forms = new ModelForms(model, { fuse: options.inferenceForm !== false });
   }
 
+  /** The listing, made once: every explain resolves its layer in it. */
+  #layers: readonly LayerInfo[] | undefined;
+
   layers(): LayerInfo[] {
-    return this.#flat.map(({ layer, path }, index) => ({
-      name: path,
-      className: layer.getClassName(),
-      outputShape: outputShapeOf(layer),
-      paramCount: layer.countParams(),
-      index,
-    }));
+    this.#layers ??= this.#flat.map(({ layer, path }, index) =>
+      Object.freeze({
+        name: path,
+        className: layer.getClassName(),
+        outputShape: Object.freeze(outputShapeOf(layer)),
+        paramCount: layer.countParams(),
+        index,
+      }),
+    );
+    return [...this.#layers];
   }
 
   defaultLayer(): LayerInfo {
     return pickDefaultLayer(this.name, this.layers(), this.inputShape.length);
   }
 
-  /** Patches the output layer so the model returns logits; returns the undo. */
-  #stripFinalSoftmax(): () => void {
-    const last = finalLayer(this.#model) as unknown as LayerLike;
-    switch (softmaxKind(last)) {
-      case 'activation':
-        return patch(last, 'activation', identityActivation);
-      case 'layer':
-        return patch(last, 'call', ((inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs)) as LayerLike['call']);
-      default:
-        throw new InvalidInputError(
-          `logits: the last layer of ${this.name} ('${last.name}', ${last.getClassName()}) does not end in softmax, so its output is already the score; explain without logits.`,
-        );
-    }
+  /** The node holding the scores, or a typed error when logits are asked of a model without a final softmax. */
+  #scoreNode(graph: InferenceGraph, logits: boolean): string {
+    const node = scoreNode(graph, logits);
+    if (node !== undefined) return node;
+    const last = finalLayer(this.#model);
+    throw new InvalidInputError(
+      `logits: the last layer of ${this.name} ('${last.name}', ${last.getClassName()}) does not end in softmax, so its output is already the score; explain without logits.`,
+    );
   }
 
-  /**
-   * Runs the model up to the chosen layer (index in #flat) as predict does — tfjs-layers' fused
-   * kernels (capped ReLUs as one clip, see inferenceCall), no gradient tape — and keeps each
-   * layer's output on the way (`onlyChosen`: the chosen layer's alone, so the others' memory is
-   * reused as in predict). Undefined when the shortcut does not apply (a layer called twice, or
-   * the chosen layer never reached).
-   */
-  #runPrefix(doc: tf.Tensor4D, index: number, onlyChosen: boolean): Map<LayerLike, tf.Tensor> | undefined {
-    const cache = new Map<LayerLike, tf.Tensor>();
-    const seen = new Set<LayerLike>();
-    let reused = false;
-    const chosen = this.#flat[index].layer;
-    const undos = this.#flat.slice(0, index + 1).map(({ layer }) => {
-      const original = inferenceCall(layer) ?? layer.call;
-      return patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
-        const out = original.call(this, inputs, kwargs);
-        if (!Array.isArray(out)) {
-          if (seen.has(layer)) reused = true;
-          seen.add(layer);
-          // A second handle on the same data: tfjs-layers' executor disposes intermediate
-          // outputs explicitly, kept or not.
-          if (!reused && (layer === chosen || !onlyChosen)) cache.set(layer, tf.keep(alias(out)));
-        }
-        if (layer === chosen) throw PREFIX_DONE;
-        return out;
-      } as LayerLike['call']);
-    });
-    try {
-      tf.tidy(() => {
-        this.#model.apply(doc, { training: false });
-      });
-    } catch (error) {
-      if (error !== PREFIX_DONE) {
-        tf.dispose([...cache.values()]);
-        throw error;
-      }
-    } finally {
-      for (const undo of undos) undo();
+  /** The executor that will run `graph` on the active backend, if one is registered and accepts it. */
+  #executor(graph: InferenceGraph): GraphExecutor | undefined {
+    const executor = this.#options.inferenceForm === false || this.#options.graphExecutor === false ? undefined : graphExecutorFor(tf.getBackend());
+    if (!executor) return undefined;
+    const reason = executor.unsupported(graph);
+    if (reason === undefined) return executor;
+    const key = `${executor.name}:${reason}`;
+    if (!this.#refused.has(key)) {
+      this.#refused.add(key);
+      console.warn(`gradcam: ${executor.name} cannot run ${this.name} (${reason}); running it op by op on '${tf.getBackend()}'.`);
     }
-    if (reused || !cache.has(chosen)) {
-      tf.dispose([...cache.values()]);
-      return undefined;
-    }
-    return cache;
-  }
-
-  /**
-   * The layers after `chosen` when they form a plain chain to the model's output — each called
-   * once, on the previous one's output only, none of them a nested model — as after MobileNet's
-   * last activation (pooling, dense head). Undefined otherwise.
-   */
-  #tailChain(chosen: LayerLike): LayerLike[] | undefined {
-    type Node = { inboundLayers: LayerLike[] };
-    const nodesOf = (l: LayerLike) => (l as unknown as { inboundNodes: Node[] }).inboundNodes;
-    const top = this.#model.layers as unknown as LayerLike[];
-    const at = top.indexOf(chosen);
-    if (at < 0 || nodesOf(chosen).length !== 1) return undefined;
-    const chain = top.slice(at + 1);
-    let previous = chosen;
-    for (const l of chain) {
-      const nodes = nodesOf(l);
-      if ('layers' in l || nodes.length !== 1 || nodes[0].inboundLayers.length !== 1 || nodes[0].inboundLayers[0] !== previous) return undefined;
-      previous = l;
-    }
-    const output = (this.#model.outputs[0] as unknown as { sourceLayer: LayerLike }).sourceLayer;
-    return chain.length > 0 && previous === output ? chain : undefined;
+    return undefined;
   }
 
   /** One image: captureBatch of a batch of one. */
@@ -245,105 +160,53 @@ export class LayersModelAdapter implements ExplainableModel {
     return singleCapture(this.captureBatch(doc, info, options));
   }
 
-  /**
-   * N images in one pass: the layers up to the chosen one run once on the batch (fused, no
-   * tape), the rest once with N·targets rows, then one backward pass.
-   */
+  /** N images in one forward and one backward pass through the inference form for `info`'s layer. */
   captureBatch(docs: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): BatchCapture {
-    const layer = this.#flat[info.index]?.layer;
-    if (layer === undefined || this.#flat[info.index].path !== info.name)
-      throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
-    const model = this.#model;
-    const flat = this.#flat;
-    // A plain chain after the layer needs only the layer's own output from the prefix pass.
-    const tail = this.#tailChain(layer);
-    const prefix = this.#runPrefix(docs, info.index, tail !== undefined);
-    const chain = prefix ? tail : undefined;
-    const readLater = prefix && !chain ? readAfterPrefix(prefix) : undefined;
-    const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    // The prefix pass above ran tfjs-layers' own fused calls. From here on every layer gets its
-    // gradient-friendly call: the ones before the chosen layer only compute when their kept
-    // output cannot be reused (a shared layer), and then tf.batchNorm without γ would break the
-    // taped pass.
-    const owned: tf.Tensor[] = [];
-    const undoCalls = flat.flatMap(({ layer: l }) => {
-      const call = differentiableCall(l, owned);
-      return call ? [patch(l, 'call', call as LayerLike['call'])] : [];
-    });
-    try {
-      return runTargetGradients(
-        docs,
-        options,
-        (pass) => {
-          // A kept output of the un-repeated docs, as the pass' input needs it: another handle
-          // on the same data, or (the repeated-input retry) each row repeated.
-          const reuse = (t: tf.Tensor) => (pass.repeats === 1 ? alias(t) : pass.repeatRows(t));
-          const kept = prefix?.get(layer);
-          if (chain && kept) {
-            // A plain chain after the layer (the default layer's pooling and head): run just
-            // those layers, not tfjs-layers' executor over the whole graph.
-            let y: tf.Tensor | tf.Tensor[] = pass.inject(reuse(kept) as tf.Tensor4D);
-            for (const l of chain) y = l.apply(y, { training: false });
-            return y as tf.Tensor2D;
-          }
-          const undos = prefix
-            ? flat.slice(0, info.index).flatMap(({ layer: l }) => {
-                const out = prefix.get(l);
-                if (out === undefined) return [];
-                // Only outputs read after the chosen layer must have the pass' rows; the others
-                // feed kept layers, which ignore their inputs.
-                const own = readLater?.has(l) ? () => reuse(out) : () => alias(out);
-                // `apply`, not `call`: skips tfjs-layers' per-layer bookkeeping as well.
-                return [patch(l, 'apply', own as LayerLike['apply'])];
-              })
-            : [];
-          const original = layer.call;
-          undos.push(
-            patch(layer, 'call', function (this: LayerLike, inputs, kwargs) {
-              const out = kept ? reuse(kept) : original.call(this, inputs, kwargs);
-              if (Array.isArray(out)) throw new NotDifferentiableError(`Layer '${info.name}' has several outputs; choose a layer with one output.`);
-              return pass.inject(out as tf.Tensor4D);
-            } as LayerLike['call']),
-          );
-          try {
-            return model.apply(pass.input, { training: false }) as tf.Tensor2D;
-          } finally {
-            for (const undo of undos.reverse()) undo();
-          }
-        },
-        info.outputShape,
-        // N > 1 images' N·K rows cannot meet an earlier branch's N rows: repeat the input at once.
-        { repeatFirst: docs.shape[0] > 1 && [...(readLater ?? [])].some((l) => l !== layer) },
-      );
-    } finally {
-      for (const undo of undoCalls) undo();
-      undoSoftmax();
-      tf.dispose(owned);
-      if (prefix) tf.dispose([...prefix.values()]);
-    }
+    const graph = this.#formFor(info);
+    const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
+    const score = this.#scoreNode(graph, options.logits);
+    // Target functions run in JavaScript: such a capture stays on tfjs ops.
+    const executor = hasTargetFunction(options) ? undefined : this.#executor(graph);
+    if (executor) return executor.captureBatch(graph, docs, { node: explained.name, logits: options.logits, targets: options.targets, maps: options.maps });
+    return captureGraph(graph, docs, explained, score, options);
   }
 
-  /** The output for `doc` with the layer's output replaced by each row of `activations` (AblationCAM). */
+  /** The output for `doc` with the layer's output replaced by each row of `activations` (AblationCAM); no tape. */
   predictAt(doc: tf.Tensor4D, info: LayerInfo, activations: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor {
+    const graph = this.#formFor(info);
+    const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
+    return predictGraphAt(graph, doc, explained, this.#scoreNode(graph, options.logits), activations);
+  }
+
+  /** The form for an explained layer, checked: the layer is this model's, and called once. */
+  #formFor(info: LayerInfo): InferenceGraph {
     const entry = this.#flat[info.index];
     if (entry === undefined || entry.path !== info.name) throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
-    const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    try {
-      return predictWithLayerOutput(this.#model, entry.layer, doc, activations);
-    } finally {
-      undoSoftmax();
+    const form = this.#forms.forLayer(info.name);
+    const calls = form.nodes.filter((n) => n.layers.includes(info.name)).length;
+    if (form.explained === undefined || calls > 1) {
+      throw new NotDifferentiableError(
+        calls > 1
+          ? `Layer '${info.name}' is called ${calls} times in ${this.name}, so its output is not one tensor; choose a layer that is called once.`
+          : `Layer '${info.name}' has no output of its own in ${this.name}'s graph; choose another layer.`,
+      );
     }
+    return form;
   }
 
-  /** The model's scores for a batch, as predict gives them (logits: with the final softmax stripped). */
+  /** The model's scores for a batch through the inference form (logits: the pre-softmax scores). */
   predict(batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
-    const undoSoftmax = options.logits ? this.#stripFinalSoftmax() : () => {};
-    try {
-      return tf.tidy(() => this.#model.apply(batch, { training: false }) as tf.Tensor2D);
-    } finally {
-      undoSoftmax();
-    }
+    const graph = this.#forms.base();
+    const score = this.#scoreNode(graph, options.logits);
+    const executor = this.#executor(graph);
+    if (executor) return executor.predict(graph, batch, options);
+    return predictGraph(graph, batch, score);
   }
+}
+
+/** Whether the targets include a target function (not just class ids or top-k). */
+function hasTargetFunction(options: CaptureOptions): boolean {
+  return Array.isArray(options.targets) && options.targets.some((t) => typeof t !== 'number');
 }
 
 /** The registry entry for tfjs-layers models. */

@@ -1,6 +1,7 @@
 import { type BatchCapture, type Capture, type CaptureOptions, NotDifferentiableError, type Target } from '@gradcam/core';
 import { targetScores } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
+import { releaseFailedTape } from './tfjs-internals.js';
 
 /** One forward pass of the model as runTargetGradients asks for it. */
 export interface ForwardPass {
@@ -33,14 +34,37 @@ export function singleCapture(batch: BatchCapture): Capture {
     activations: batch.activations,
     scores: batch.scores,
     outputs: batch.outputs,
-    targets: batch.targets[0],
+    get targets() {
+      return batch.targets[0];
+    },
     gradients: batch.gradients,
+    ...(batch.maps ? { maps: batch.maps } : {}),
     dispose: () => batch.dispose(),
   };
 }
 
 function targetCount(options: CaptureOptions): number {
   return Array.isArray(options.targets) ? options.targets.length : (options.targets as { top: number }).top;
+}
+
+/** Top-k target choices up to this k are made on the device (k rounds of argMax). */
+const DEVICE_TOP_K = 8;
+
+/**
+ * Each image's k best classes, [n, k] int32, on the device: k rounds of argMax, each round's pick
+ * masked out with −∞ for the next. Ties go to the lower class id, as pickTargets does.
+ */
+function topTargets(rows: tf.Tensor2D, k: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    let left: tf.Tensor2D = rows;
+    const picks: tf.Tensor1D[] = [];
+    for (let j = 0; j < k; j++) {
+      const best = tf.argMax(left, 1) as tf.Tensor1D;
+      picks.push(best);
+      if (j + 1 < k) left = tf.where(tf.cast(tf.oneHot(best, rows.shape[1]), 'bool'), tf.fill(rows.shape, Number.NEGATIVE_INFINITY), left) as tf.Tensor2D;
+    }
+    return tf.stack(picks, 1) as tf.Tensor2D;
+  });
 }
 
 function pickTargets(options: CaptureOptions, row: Float32Array | Int32Array | Uint8Array): Target[] {
@@ -67,24 +91,11 @@ function asNotDifferentiable(error: unknown): unknown {
 }
 
 /** The int32 row index [0, step, 2·step, …] of `count` rows, or with `repeat`: each row `repeat` times [0, 0, 1, 1, …]. */
-function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
+export function rowIndex(count: number, step: number, repeat = 1): tf.Tensor1D {
   return tf.tensor1d(
     Int32Array.from({ length: count * repeat }, (_, i) => Math.floor(i / repeat) * step),
     'int32',
   );
-}
-
-/**
- * Frees what tf.grad's tape saved for the backward pass when the pass failed: tfjs-core 4.22
- * frees those tensors only after a backward pass completes, so a forward pass that throws (the
- * first attempt before the repeated-input retry, a gradient that does not reach the layer)
- * would leak them. A no-op inside an outer gradient, whose tape it is not ours to clear.
- */
-function releaseFailedTape(): void {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: { saved?: tf.Tensor[] }[] | null } }).state;
-  if (state.gradientDepth !== 0 || !state.activeTape) return;
-  for (const node of state.activeTape) for (const t of node.saved ?? []) t.dispose();
-  state.activeTape = null;
 }
 
 /**
@@ -126,7 +137,8 @@ export function runTargetGradients(
   const attempt = (repeats: number): BatchCapture => {
     let activations: tf.Tensor4D | undefined;
     let outputs: tf.Tensor2D | undefined;
-    let targets: Target[][] = [];
+    let targets: Target[][] | undefined;
+    let picked: tf.Tensor2D | undefined;
     const delta = tf.zeros([n * k, h, w, c]) as tf.Tensor4D;
     const repeatIndex = rowIndex(n, 1, repeats);
     const input = repeats === 1 ? docs : (tf.gather(docs, repeatIndex) as tf.Tensor4D);
@@ -144,26 +156,48 @@ export function runTargetGradients(
           },
         });
         outputs = tf.keep(firstRows(y) as tf.Tensor2D);
-        const explicit = options.targets;
-        if (Array.isArray(explicit)) targets = Array.from({ length: n }, () => [...(explicit as readonly Target[])]);
-        else {
-          const classes = y.shape[1];
-          const rows = outputs.dataSync();
-          targets = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
+        if (!Array.isArray(options.targets) && k <= DEVICE_TOP_K && y.rank === 2) {
+          // Each image's best classes picked on the device: no read in the middle of the pass
+          // (a synchronous read stalls webgl's pipeline); the ids are read when first asked for.
+          const classes = y.shape[1] as number;
+          picked = tf.keep(topTargets(outputs, k));
+          const mask = tf.reshape(tf.oneHot(tf.reshape(picked, [-1]), classes), [n * k, classes]);
+          return tf.sum(tf.mul(y, mask));
         }
+        const explicit = options.targets;
+        let chosen: Target[][];
+        if (Array.isArray(explicit)) chosen = Array.from({ length: n }, () => [...(explicit as readonly Target[])]);
+        else {
+          const classes = y.shape[1] as number;
+          const rows = outputs.dataSync();
+          chosen = Array.from({ length: n }, (_, i) => pickTargets(options, rows.subarray(i * classes, (i + 1) * classes)));
+        }
+        targets = chosen;
         // The scalar differentiated: row i·K + j scored by image i's target j (class id or target function).
-        return tf.sum(targetScores(y, targets.flat()));
+        return tf.sum(targetScores(y, chosen.flat()));
       })(delta) as tf.Tensor4D;
       const scores = outputs as unknown as tf.Tensor2D;
       const modelOutputs = options.logits ? tf.softmax(scores) : scores.clone();
       const kept = activations as unknown as tf.Tensor4D;
+      const ids = picked;
+      const readTargets = (): Target[][] => {
+        if (targets === undefined && ids) {
+          const flat = ids.dataSync();
+          targets = Array.from({ length: n }, (_, i) => Array.from(flat.subarray(i * k, (i + 1) * k)));
+          ids.dispose();
+        }
+        return targets as Target[][];
+      };
       return {
         activations: kept,
         scores,
         outputs: modelOutputs,
-        targets,
+        get targets() {
+          return readTargets();
+        },
         gradients,
         dispose() {
+          readTargets();
           tf.dispose([kept, scores, modelOutputs, gradients]);
         },
       };
@@ -171,6 +205,7 @@ export function runTargetGradients(
       releaseFailedTape();
       if (activations) activations.dispose();
       if (outputs) outputs.dispose();
+      picked?.dispose();
       throw error;
     } finally {
       tf.dispose([delta, repeatIndex]);
