@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startBackend } from './start-backend';
 
-// In Node there is no WebGL, and the .wasm URL the page bundles (a Vite path) is no file here:
-// asking for webgl falls back twice, to cpu, and the report says why.
+// In Node there is no WebGL, while @gradcam/backend-wasm finds its packaged .wasm files beside
+// its dist (new URL(…, import.meta.url)): asking for webgl falls back to wasm, and the report says why.
 describe('startBackend', () => {
   afterEach(() => {
     vi.restoreAllMocks();
@@ -14,9 +14,9 @@ describe('startBackend', () => {
     vi.spyOn(console, 'error').mockImplementation(() => {});
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const report = await startBackend('webgl', () => undefined);
-    expect(report).toMatchObject({ name: 'cpu', requested: 'webgl', fellBack: true });
-    expect(tf.getBackend()).toBe('cpu');
-    expect(report.reason).toMatch(/^webgl could not start \(.+\); wasm could not start \(.+\); fell back to cpu\.$/);
+    expect(report).toMatchObject({ name: 'wasm', requested: 'webgl', fellBack: true });
+    expect(tf.getBackend()).toBe('wasm');
+    expect(report.reason).toMatch(/^webgl could not start \(.+\); fell back to wasm\.$/);
     expect(report.renderer).toBeUndefined();
   });
 

@@ -60,7 +60,7 @@ const PACKAGES: Record<string, string> = {
 export function findBackend(name: string): BackendDescriptor {
   const found = backends.get(name);
   const environment = currentEnvironment();
-  if (found && found.environments.includes(environment)) return found;
+  if (found?.environments.includes(environment)) return found;
   const here = listBackends(environment).map((b) => b.name);
   if (found)
     throw new BackendUnavailableError(
