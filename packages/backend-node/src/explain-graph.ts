@@ -1,4 +1,4 @@
-import { type GraphActivation, type GraphNode, type GraphOp, graphAncestors, type InferenceGraph } from '@gradcam/core';
+import { type GraphActivation, type GraphNode, type GraphOp, graphAncestors, type InferenceGraph } from '@gradcam/core/internals';
 import type * as tf from '@tensorflow/tfjs-core';
 import { attr, GraphDefBuilder } from './graph-def-builder.js';
 import { type AttrValue, DT, type NodeDefValue, type ShapeProto } from './tf-protos.js';

@@ -1,4 +1,5 @@
-import { activateBackend, BackendUnavailableError, graphExecutorFor, registerGraphExecutor } from '@gradcam/core';
+import { activateBackend, BackendUnavailableError } from '@gradcam/core';
+import { graphExecutorFor, registerGraphExecutor } from '@gradcam/core/internals';
 import { registerTensorflowClip } from './clip-kernel.js';
 import { TensorflowGraphExecutor } from './tensorflow-executor.js';
 import { recordTfjsNodeVersion } from './tfjs-node-internals.js';

@@ -540,14 +540,13 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
   try {
     const n = docs.shape[0];
     // Read asynchronously first: an adapter may read its target ids lazily, cheaply once the pass is done.
-    const [scores, outputs] = (await Promise.all([captured.scores.data(), captured.outputs.data()])) as Float32Array[];
+    const outputs = (await captured.outputs.data()) as Float32Array;
     if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
       throw new GradcamError(
         `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
           'it must return one list of targets per image and one gradient row per target, image-major.',
       );
     }
-    const outputs = (await captured.outputs.data()) as Float32Array;
     const classes = captured.outputs.size / n;
     const results: Explanation[] = [];
     let row = 0;

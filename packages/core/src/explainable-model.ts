@@ -1,4 +1,4 @@
-import type { Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { Target, TargetSpec } from './targets.js';
 
 export type { Target, TargetSpec } from './targets.js';

@@ -12,12 +12,12 @@ export interface PredictOptions {
 
 /**
  * The model's predictions for preprocessed images — `x` of shape [n, h, w, c], or one image
- * [h, w, c] — as [n, classes], through the model's inference form: batch norms folded, bias and
+ * [h, w, c] — as [n, classes] for a classifier (the model's own output shape otherwise), through the model's inference form: batch norms folded, bias and
  * activation fused, and on the 'tensorflow' backend one TensorFlow session run. The values equal
  * `model.predict(x)` up to float32 round-off; `model.model.predict` stays the tfjs model's own.
  * Synchronous like tfjs' predict; the caller disposes the result.
  */
-export function predict(model: LoadedModel | LayersModel | GraphModel, x: tf.Tensor, options: PredictOptions = {}): tf.Tensor2D {
+export function predict(model: LoadedModel | LayersModel | GraphModel, x: tf.Tensor, options: PredictOptions = {}): tf.Tensor {
   const explainable = toExplainableModel(isLoadedModel(model) ? model.explainable : model);
   if (!explainable.predict) throw new InvalidInputError(`${explainable.name}'s adapter cannot predict; call the model's own predict().`);
   if (!(x instanceof tf.Tensor) || (x.rank !== 3 && x.rank !== 4)) {

@@ -2,7 +2,7 @@ import { explain, explainBatch, InvalidInputError, InvalidTargetError, NoSuchLay
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GraphModelAdapter, LayersModelAdapter, loadBundledModel } from './index.js';
 import { runTargetGradients } from './target-gradients.js';
 

@@ -1,4 +1,4 @@
-import type { GraphActivation, GraphNode, GraphOp } from '@gradcam/core';
+import type { GraphActivation, GraphNode, GraphOp } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import { runFusedKernel } from './tfjs-internals.js';
 

@@ -1,12 +1,5 @@
-import {
-  type BatchCapture,
-  type CaptureOptions,
-  type GraphNode,
-  gradCamRows,
-  graphAncestors,
-  type InferenceGraph,
-  NotDifferentiableError,
-} from '@gradcam/core';
+import { type BatchCapture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
+import { type GraphNode, gradCamRows, graphAncestors, type InferenceGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import { differentiableNode, disposePassConstants, forwardNode, type PassConstants, passConstants } from './graph-ops.js';
 import { rowIndex, runTargetGradients } from './target-gradients.js';

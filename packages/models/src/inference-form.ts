@@ -1,4 +1,4 @@
-import type { GraphActivation, GraphNode, GraphOp, InferenceGraph } from '@gradcam/core';
+import type { GraphActivation, GraphNode, GraphOp, InferenceGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { type LayerCall, type LayerLike, layerCalls } from './layer-calls.js';

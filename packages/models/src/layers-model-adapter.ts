@@ -3,10 +3,6 @@ import {
   type Capture,
   type CaptureOptions,
   type ExplainableModel,
-  type GraphExecutor,
-  type GraphNode,
-  graphExecutorFor,
-  type InferenceGraph,
   InvalidInputError,
   type LayerInfo,
   type ModelAdapter,
@@ -14,6 +10,7 @@ import {
   NotDifferentiableError,
   pickDefaultLayer,
 } from '@gradcam/core';
+import { type GraphExecutor, type GraphNode, graphExecutorFor, type InferenceGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { finalLayer } from './final-softmax.js';

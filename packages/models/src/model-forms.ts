@@ -1,4 +1,4 @@
-import { type InferenceGraph, releaseGraph } from '@gradcam/core';
+import { type InferenceGraph, releaseGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { buildInferenceForm, type FoldCache } from './inference-form.js';

@@ -24,9 +24,9 @@ export interface ForwardPass {
 
 /**
  * Runs the model once, the chosen layer's output passed through `pass.inject`, and returns the
- * model output for the rows inject returned ([N·targets, classes]).
+ * model output for the rows inject returned ([N·targets, …]: classes for a classifier).
  */
-export type DeltaForward = (pass: ForwardPass) => tf.Tensor2D;
+export type DeltaForward = (pass: ForwardPass) => tf.Tensor;
 
 /** A capture for one image, from a batch capture of that image alone. */
 export function singleCapture(batch: BatchCapture): Capture {
