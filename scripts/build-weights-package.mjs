@@ -7,8 +7,11 @@
 //
 //   dist/model.json                 the nsfwjs model JSON, `format` set, shard paths renamed `<path>.bin`
 //   dist/group1-shardNofM.bin       the weight bytes, exactly as nsfwjs carries them (uint8-quantized)
-//   dist/index.js, dist/index.cjs   modelId, packageName, format, source, modelJson, weightFiles
-//   dist/index.d.ts, index.d.cts    their types
+//   dist/index.js                   modelId, packageName, format, source, modelJson, weightFiles
+//   dist/index.d.ts                 their types
+//
+// The entry is ES only: require() of it (Node ≥ 20.19) loads the same module as import, so both
+// see the same objects (one `modelJson`, not one per module system).
 //
 // Every file's byte size and SHA-256 are pinned in the package's `weights.json`; the build fails
 // when a file differs (another nsfwjs, a changed decoder), so the published weights are the bytes
@@ -136,10 +139,6 @@ const header = (base) =>
     '',
   ].join('\n');
 const esm = header({ exp: (name) => `export const ${name} =`, url: 'import.meta.url' });
-const cjs = `'use strict';\nconst { pathToFileURL } = require('node:url');\nconst here = pathToFileURL(__filename);\n${header({
-  exp: (name) => `exports.${name} =`,
-  url: 'here',
-})}`;
 const dts = [
   `/** One file of the package: its name in the manifest, where it is, its size and SHA-256 (hex). */`,
   `export interface WeightsFile {`,
@@ -170,9 +169,7 @@ rmSync(next, { recursive: true, force: true });
 mkdirSync(next);
 for (const f of files) writeFileSync(join(next, f.path), f.bytes);
 writeFileSync(join(next, 'index.js'), esm);
-writeFileSync(join(next, 'index.cjs'), cjs);
 writeFileSync(join(next, 'index.d.ts'), dts);
-writeFileSync(join(next, 'index.d.cts'), dts);
 rmSync(dist, { recursive: true, force: true });
 renameSync(next, dist);
 const total = files.reduce((n, f) => n + f.size, 0);

@@ -26,7 +26,17 @@ export default defineConfig({
   // The explain worker (src/explain-worker.ts) imports the models lazily: ES-module workers can
   // split code; classic ones cannot. Its imports need the same stubs as the page.
   worker: { format: 'es', plugins: () => [browserStubs()] },
-  optimizeDeps: { exclude: Object.keys(BROWSER_STUBS) },
+  // The dev server's dependency pre-bundling would also move the weights packages' entries away
+  // from the model files they name with new URL(…, import.meta.url): they are plain ES modules
+  // without dependencies and need none (the recipe in @gradcam/models' README).
+  optimizeDeps: {
+    exclude: [
+      ...Object.keys(BROWSER_STUBS),
+      '@gradcam/weights-nsfw-mobilenet-v2',
+      '@gradcam/weights-nsfw-mobilenet-v2-mid',
+      '@gradcam/weights-nsfw-inception-v3',
+    ],
+  },
   build: {
     target: 'es2022',
     // The worker's chunk carries tfjs (about 1.7 MB). The models' weights are not JavaScript: the

@@ -55,6 +55,7 @@ function catalog(): CatalogEntry[] {
 
 async function start(backend: PageBackend): Promise<void> {
   try {
+    if (import.meta.env.DEV) (await import('./dev-wasm-paths')).useDevWasmPaths();
     post({ type: 'started', backend: await startBackend(backend), models: catalog() });
   } catch (error) {
     post({ type: 'start-failed', error: errorInfo(error) });

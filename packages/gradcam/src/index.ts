@@ -83,12 +83,14 @@ export {
 } from '@gradcam/format';
 export {
   BUNDLED_MODEL_IDS,
+  type BundledCatalogEntry,
   type BundledModelInfo,
   bundledModelInfo,
   type CatalogEntry,
   type CatalogModelInfo,
   catalogEntry,
   DEFAULT_MODEL_ID,
+  type ImagenetCatalogEntry,
   type ImagenetModelInfo,
   imagenetModelInfo,
   MODEL_CATALOG,

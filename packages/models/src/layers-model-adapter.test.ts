@@ -1,4 +1,5 @@
 import { explain, InvalidInputError } from '@gradcam/core';
+import { type GraphExecutor, registerGraphExecutor, unregisterGraphExecutor } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -83,6 +84,43 @@ describe('LayersModelAdapter', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
   }
+
+  it('predict is differentiable under tf.grad (Integrated Gradients, SmoothGrad), bypassing a graph executor that has no gradient', () => {
+    const model = residualModel();
+    const adapter = new LayersModelAdapter(model);
+    const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 11) as tf.Tensor4D;
+    // An executor for this backend that would answer predict without a tape.
+    const sessionLike: GraphExecutor = {
+      name: 'test-session',
+      backend: 'cpu',
+      unsupported: () => undefined,
+      predict: (_graph, batch) => tf.zeros([batch.shape[0], 4]),
+      captureBatch: () => {
+        throw new Error('not used');
+      },
+      release: () => {},
+    };
+    registerGraphExecutor(sessionLike);
+    try {
+      expect(Array.from(adapter.predict(x, { logits: false }).dataSync()).every((v) => v === 0)).toBe(true);
+      // Weights that sum to 0: w·z and w·log(softmax(z)) differ by a multiple of Σw, so the
+      // logits' gradient equals that of w·log(model output).
+      const w = tf.tensor1d([1, -2, 3, -2]);
+      for (const logits of [false, true]) {
+        const ours = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(adapter.predict(input as tf.Tensor4D, { logits }), w)))(x);
+        const theirs = tf.grad((input: tf.Tensor) => {
+          const y = model.apply(input, { training: false }) as tf.Tensor;
+          return tf.sum(tf.mul(logits ? tf.log(y) : y, w));
+        })(x);
+        expect(tf.max(tf.abs(ours)).dataSync()[0]).toBeGreaterThan(1e-4);
+        expect(tf.max(tf.abs(tf.sub(ours, theirs))).dataSync()[0]).toBeLessThan(1e-5);
+        tf.dispose([ours, theirs]);
+      }
+      w.dispose();
+    } finally {
+      unregisterGraphExecutor('test-session');
+    }
+  });
 
   it('explains logits without changing the model, and refuses logits when there is no softmax', async () => {
     const model = residualModel();

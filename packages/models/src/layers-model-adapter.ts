@@ -18,6 +18,7 @@ import { captureGraph, predictGraph, predictGraphAt, scoreNode } from './graph-r
 import { layerPaths } from './layer-calls.js';
 import { ModelForms } from './model-forms.js';
 import { singleCapture } from './target-gradients.js';
+import { isRecordingGradients } from './tfjs-internals.js';
 
 /** The parts of a tfjs-layers Layer the adapter lists. */
 interface LayerLike {
@@ -195,7 +196,9 @@ export class LayersModelAdapter implements ExplainableModel {
   predict(batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
     const graph = this.#forms.base();
     const score = this.#scoreNode(graph, options.logits);
-    const executor = this.#executor(graph);
+    // Under a gradient tape (Integrated Gradients, SmoothGrad differentiate predict), tfjs ops
+    // that the tape records: a graph executor's session has no gradient.
+    const executor = isRecordingGradients() ? undefined : this.#executor(graph);
     if (executor) return executor.predict(graph, batch, options);
     return predictGraph(graph, batch, score);
   }

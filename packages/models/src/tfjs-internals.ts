@@ -58,6 +58,15 @@ export function releaseFailedTape(): void {
 }
 
 /**
+ * Whether a gradient is being recorded (inside tf.grad / tf.customGrad's forward pass): the
+ * engine's gradient depth, which tfjs-core 4.22 keeps in its state.
+ */
+export function isRecordingGradients(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  return (state?.gradientDepth ?? 0) > 0;
+}
+
+/**
  * Runs a fused kernel (FusedConv2D, FusedDepthwiseConv2D, _FusedMatMul) as the one kernel it is,
  * also under a gradient tape. tf.fused.* fall back to separate ops whenever a tape is active
  * (gradientDepth > 0) and the activation is not linear — inside a custom gradient's forward
