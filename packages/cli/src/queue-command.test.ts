@@ -1,6 +1,7 @@
 // `gradcam queue` and `gradcam worker` on a real Redis (Debian's redis-server, started here on a
 // free port): 200 images and 5 bad files, three worker processes, one SIGKILLed mid-run. Every
 // image ends with its overlay and exactly one report entry; the failures are exactly the bad files.
+// And a worker stopped by SIGTERM finishes what it holds and leaves the rest waiting.
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,6 +100,48 @@ describe.skipIf(process.env.GRADCAM_SKIP_REDIS === '1')('gradcam queue + gradcam
     expect(lines.filter((l) => l.type === 'image').every((l) => l.targets[0].output.startsWith(out))).toBe(true);
     expect(killedAfter).toBeGreaterThanOrEqual(6);
   }, 240_000);
+
+  it('SIGTERM: the worker finishes the jobs in hand and exits 0; nothing is left active or half-written; another worker does the rest', async () => {
+    const photos = join(dir, 'graceful');
+    await mkdir(photos, { recursive: true });
+    const png = encodePng(await loadImg(join(SAMPLES_DIR, 'chelsea.png'), { targetSize: [96, 96] }));
+    const inputs: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const path = join(photos, `${String(i).padStart(2, '0')}.png`);
+      await writeFile(path, png);
+      inputs.push(path);
+    }
+    const out = join(dir, 'graceful-out');
+    const queue = ['--redis', redis.url, '--queue', 'graceful'];
+    expect((await runBin(['queue', 'add', photos, '--out', out, ...queue, '--backend', 'wasm'])).code).toBe(0);
+    const worker = ['worker', ...queue, '--backend', 'wasm', '--workers', '0', '--batch-size', '2', '--concurrency', '2'];
+    let signalled = false;
+    const first = await startBin(worker, {
+      onStdout: (soFar, child) => {
+        if (!signalled && /: done$/m.test(soFar)) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.signal).toBeNull();
+    expect(first.stderr).toMatch(/finishing the jobs in hand/);
+    const doneByFirst = (first.stdout.match(/: done$/gm) ?? []).length;
+    const status = JSON.parse((await runBin(['queue', 'status', ...queue, '--json'])).stdout);
+    // Stopped early (the rest waits), with no job left active or stalled, and every finished job's overlay complete.
+    expect(status).toMatchObject({ active: 0, failed: 0, completed: doneByFirst });
+    expect(status.waiting).toBe(40 - doneByFirst);
+    expect(status.waiting).toBeGreaterThan(0);
+    const written = await readdir(out);
+    expect(written.filter((f) => f.endsWith('.png'))).toHaveLength(doneByFirst);
+    expect(written.filter((f) => !f.endsWith('.png'))).toEqual([]); // no temporary file left behind
+
+    const second = await runBin([...worker, '--until-empty']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse((await runBin(['queue', 'status', ...queue, '--json'])).stdout)).toMatchObject({ waiting: 0, active: 0, completed: 40 });
+    expect((await readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(40);
+  }, 180_000);
 
   it('usage errors come before anything is added: no --redis, a URL that is not Redis, a target outside the classes', async () => {
     expect((await runBin(['queue', 'status'])).stderr).toMatch(/required option '--redis <url>'/);

@@ -5,9 +5,10 @@ import { KERAS_EPSILON } from './grad-cam.js';
 import { projectMaps } from './principal-projection.js';
 
 /**
- * How raw maps become heatmaps: 'max' divides by (max|map| + 1e-7) — ELI5's division, the same
- * as / (max + 1e-7) after ReLU, and [-1, 1] without it; 'minmax' maps [min, max] to [0, 1]
- * ((map − min) / (max − min + 1e-7), pytorch-grad-cam's `scale_cam_image`); false keeps the raw map.
+ * How raw maps become heatmaps: 'max' divides by the map's own max|map| ([0, 1] after ReLU,
+ * [-1, 1] without it); 'minmax' maps [min, max] to [0, 1] (pytorch-grad-cam's `scale_cam_image`);
+ * a zero or constant map stays zero; false keeps the raw map. A method with `scaling: 'keras'`
+ * (ELI5's Grad-CAM) divides by (max + 1e-7) instead, bit for bit as ELI5 does.
  */
 export type CamNormalization = 'max' | 'minmax' | false;
 
