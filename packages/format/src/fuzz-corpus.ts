@@ -1,3 +1,4 @@
+import { mulberry32 } from '@gradcam/core/internals';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 
@@ -26,18 +27,6 @@ export interface MutateOptions {
 }
 
 const MUTATIONS: readonly Mutation[] = ['bit-flip', 'truncate', 'zero-bytes', 'giant-size', 'random-bytes'];
-
-/** mulberry32: a small, fast, seedable PRNG (uniform in [0, 1)). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -139,7 +128,7 @@ function encodeJpeg(width: number, height: number, quality: number, random: () =
  * so thousands decode in seconds, and varied, so the damage reaches every decoder path.
  */
 export function fuzzSeedImages(): SeedImage[] {
-  const random = prng(7);
+  const random = mulberry32(7);
   const rgb = encodePngVariant(40, 30, 2, 8, random);
   // eXIf goes before IDAT: right after IHDR (8-byte signature + 25-byte IHDR chunk).
   const withExif = concat(rgb.subarray(0, 33), pngChunk('eXIf', exifOrientation(6)), rgb.subarray(33));
@@ -236,7 +225,7 @@ function mutate(seed: Uint8Array, mutation: Mutation, random: () => number): Uin
  * of random bytes. Names are `<index>-<mutation>-<seed name>`, keeping the seed's extension.
  */
 export function mutateImages(count: number, options: MutateOptions = {}): MutatedImage[] {
-  const random = prng(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const seeds = options.seeds ?? fuzzSeedImages();
   return Array.from({ length: count }, (_, i) => {
     const seed = seeds[i % seeds.length];

@@ -15,6 +15,7 @@ export interface BundledModelInfo {
   readonly kind: 'layers' | 'graph';
   /** Input height and width. */
   readonly inputSize: readonly [number, number];
+  /** Class labels by output index. */
   readonly labels: readonly string[];
   /** How pixels 0..255 become model input. */
   readonly preprocessing: 'x/255';

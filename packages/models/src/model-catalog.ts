@@ -6,14 +6,7 @@ import { BUNDLED_MODEL_IDS, type BundledModelInfo, type BundledModelOptions, bun
 import { IMAGENET_MODEL_IDS, type ImagenetModelInfo, imagenetModelInfo, loadImagenetModel, type WeightsOptions } from './imagenet-models.js';
 
 /** What every catalog model says about itself, bundled or ImageNet. */
-export interface CatalogModelInfo {
-  readonly id: string;
-  readonly title: string;
-  readonly kind: 'layers' | 'graph';
-  /** Input height and width. */
-  readonly inputSize: readonly [number, number];
-  /** Class labels by output index. */
-  readonly labels: readonly string[];
+export interface CatalogModelInfo extends Pick<BundledModelInfo, 'id' | 'title' | 'kind' | 'inputSize' | 'labels'> {
   /** Class ids by output index, where the model has them (ImageNet synset ids). */
   readonly classIds?: readonly string[];
   /** How pixels 0..255 become model input: x/255, or x/127.5 − 1. */
