@@ -88,13 +88,20 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
+ * The environment a user's shell would give the commands: without the npm_* variables of the
+ * package manager that runs this script (`pnpm test` sets npm_config_verify_deps_before_run,
+ * npm_config__jsr_registry, … which npm then warns about as unknown configuration).
+ */
+const USER_ENV = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+
+/**
  * Runs a command; resolves with its exit code and output (stdout, stderr, and both interleaved).
  * Throws a Failure carrying the output when it exits non-zero, unless `allowFailure`.
  */
 function run(command, args, { cwd, env = {}, allowFailure = false, timeoutMs = 10 * 60_000 } = {}) {
   return new Promise((resolve, reject) => {
     // Its own process group, so a timeout stops everything it started (npx → npm → node…).
-    const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(command, args, { cwd, env: { ...USER_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     running.add(child.pid);
     let stdout = '';
     let stderr = '';
@@ -303,12 +310,10 @@ const NPMRC = [
 const KNOWN_INSTALL_WARNINGS = [
   // scripts/offline-tfjs-node sets this for node-pre-gyp (tfjs-node's binding probe); npm does not know it.
   /Unknown env config "tfjs-binding-binary-host-mirror"/,
-  // nsfwjs 4.4.0 (the bundled weights, a dependency of @gradcam/models) requires node 22.13.0
-  // exactly. Goes away when the weights move to their own packages (issue 18, item 2).
-  /EBADENGINE.*|^npm warn EBADENGINE\s+(package: 'nsfwjs@|required:|current:|}$)/,
   // npm ≥ 11.x lists dependencies whose install scripts package.json's `allowScripts` does not
-  // cover (the consumer approves tfjs-node's only): core-js (via nsfwjs' peer @tensorflow/tfjs,
-  // item 2) and msgpackr-extract (bullmq's optional native msgpack, for @gradcam/queue).
+  // cover (the consumer approves tfjs-node's only): core-js (via tfjs-node's @tensorflow/tfjs),
+  // esbuild, msgpackr-extract (bullmq's optional native msgpack, for @gradcam/queue). (No
+  // EBADENGINE is allowed: since the weights left nsfwjs, nothing installed restricts Node.)
   /^npm warn install-scripts\b/,
 ];
 
