@@ -364,11 +364,17 @@ async function explainCaptured(
     const mapData = captured.mapValues?.data ?? ((await (maps as tf.Tensor3D).data()) as Float32Array);
     const [height, width] = captured.mapValues ? [captured.mapValues.height, captured.mapValues.width] : (maps as tf.Tensor3D).shape.slice(1);
     const { targets } = captured;
-    const rowScores = tf.tidy(() => targetScores(tf.tile(scores, [targets.length, ...scores.shape.slice(1).map(() => 1)]), targets));
-    const scoreValues = await rowScores.data();
-    rowScores.dispose();
     const classifier = scores.rank === 2;
-    const probabilities = logits && classifier ? softmaxRow((await scores.data()) as Float32Array) : undefined;
+    // A classifier's scores are one row, read once: class ids are looked up in it; target functions score it as tensors.
+    const row = classifier ? ((await scores.data()) as Float32Array) : undefined;
+    let scoreValues: ArrayLike<number>;
+    if (row && targets.every((t) => typeof t === 'number')) scoreValues = (targets as readonly number[]).map((t) => row[t]);
+    else {
+      const rowScores = tf.tidy(() => targetScores(tf.tile(scores, [targets.length, ...scores.shape.slice(1).map(() => 1)]), targets));
+      scoreValues = await rowScores.data();
+      rowScores.dispose();
+    }
+    const probabilities = logits && row ? softmaxRow(row) : undefined;
     const explained: TargetExplanation[] = targets.map((target, i) => {
       // A target function without a class is known by its position in the targets list.
       const id = typeof target === 'number' ? target : (target.classId ?? i);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from './errors.js';
-import { arrayToImg, arrayToImgs, imgToArray } from './image-tensor.js';
+import { arrayToImg, arrayToImgs, deferredImages, imgToArray } from './image-tensor.js';
 
 describe('imgToArray / arrayToImg (Keras img_to_array / array_to_img)', () => {
   const img = { width: 2, height: 1, data: new Uint8ClampedArray([10, 20, 30, 255, 40, 50, 60, 128]) };
@@ -43,5 +43,32 @@ describe('imgToArray / arrayToImg (Keras img_to_array / array_to_img)', () => {
   it('rejects malformed input with a typed error', () => {
     expect(() => imgToArray({ width: 2, height: 2, data: new Uint8ClampedArray(3) })).toThrow(InvalidInputError);
     expect(() => arrayToImg(tf.zeros([2, 2]))).toThrow(/\[h, w, 3\]/);
+  });
+});
+
+describe('deferredImages (the Explanation image, converted on first read)', () => {
+  it('gives arrayToImgs / arrayToImg pixels, read before the tensors are disposed, as an own enumerable property', () => {
+    const batch = tf.randomUniform([3, 5, 4, 3], -2, 7, 'float32', 3);
+    const single = tf.randomUniform([1, 6, 2, 1], 0, 1, 'float32', 4);
+    const eager = arrayToImgs(batch);
+    const eagerSingle = arrayToImg(single);
+    const deferred = deferredImages(batch);
+    const [deferredSingle] = deferredImages([single]);
+    tf.dispose([batch, single]); // the values were read already
+    expect(deferred.map((img) => [img.width, img.height])).toEqual(eager.map((img) => [img.width, img.height]));
+    for (const [i, img] of deferred.entries()) expect(Array.from(img.data)).toEqual(Array.from(eager[i].data));
+    expect(Array.from(deferredSingle.data)).toEqual(Array.from(eagerSingle.data));
+    // Converted once; spreading, JSON and structuredClone see the pixels.
+    expect(deferred[0].data).toBe(deferred[0].data);
+    expect(Object.keys(deferred[1])).toEqual(['width', 'height', 'data']);
+    expect(Array.from(structuredClone(deferred[1]).data)).toEqual(Array.from(eager[1].data));
+    expect(Object.keys(JSON.parse(JSON.stringify({ ...deferred[2] }))).sort()).toEqual(['data', 'height', 'width']);
+  });
+
+  it('refuses what arrayToImg refuses', () => {
+    const rgba = tf.zeros([2, 4, 4, 4]);
+    expect(() => deferredImages(rgba)).toThrow(InvalidInputError);
+    expect(() => deferredImages([tf.zeros([4, 4, 2])])).toThrow(InvalidInputError);
+    rgba.dispose();
   });
 });

@@ -54,6 +54,52 @@ export function arrayToImgs(batch: tf.Tensor, options: ArrayToImgOptions = {}): 
   return Array.from({ length: count }, (_, i) => valuesToImg(values.subarray(i * size, (i + 1) * size), [height, width, channels], options));
 }
 
+/**
+ * arrayToImgs (of a [N, h, w, c] batch) or arrayToImg (of one [h, w, c] / [1, h, w, c] image,
+ * given as a one-element list) with the pixel conversion deferred: the values are read now, so
+ * the tensors may be disposed at once, and each image's `data` is computed on its first read. It
+ * is an own, enumerable property (an accessor), so spreading, JSON and structuredClone see the
+ * pixels. For Explanations, whose image is often never looked at.
+ */
+export function deferredImages(docs: tf.Tensor | readonly tf.Tensor[]): RgbaImage[] {
+  const list = Array.isArray(docs) ? docs : undefined;
+  const shape = list ? undefined : (docs as tf.Tensor).shape;
+  if (shape && (shape.length !== 4 || (shape[3] !== 3 && shape[3] !== 1))) {
+    throw new InvalidInputError(`arrayToImgs expects a [N, h, w, 3] or [N, h, w, 1] tensor; got shape [${shape.join(', ')}].`);
+  }
+  const parts: { values: tf.TypedArray; hwc: [number, number, number] }[] = [];
+  if (list) {
+    for (const doc of list) {
+      const squeezed = doc.shape.length === 4 && doc.shape[0] === 1 ? doc.shape.slice(1) : doc.shape;
+      if (squeezed.length !== 3 || (squeezed[2] !== 3 && squeezed[2] !== 1)) {
+        throw new InvalidInputError(`arrayToImg expects a [h, w, 3] or [h, w, 1] tensor (batch 1 allowed); got shape [${doc.shape.join(', ')}].`);
+      }
+      parts.push({ values: doc.dataSync(), hwc: squeezed as [number, number, number] });
+    }
+  } else {
+    const [count, height, width, channels] = shape as [number, number, number, number];
+    const values = (docs as tf.Tensor).dataSync();
+    const size = height * width * channels;
+    for (let i = 0; i < count; i++) parts.push({ values: values.subarray(i * size, (i + 1) * size), hwc: [height, width, channels] });
+  }
+  return parts.map(({ values, hwc }) => {
+    let data: Uint8ClampedArray | undefined;
+    let source: tf.TypedArray | undefined = values;
+    const image = { width: hwc[1], height: hwc[0] } as RgbaImage;
+    Object.defineProperty(image, 'data', {
+      enumerable: true,
+      get() {
+        if (data === undefined) {
+          data = valuesToImg(source as tf.TypedArray, hwc, {}).data;
+          source = undefined;
+        }
+        return data;
+      },
+    });
+    return image;
+  });
+}
+
 /** Keras' array_to_img on one image's values, in HWC order. */
 function valuesToImg(values: tf.TypedArray, [height, width, channels]: [number, number, number], options: ArrayToImgOptions): RgbaImage {
   let offset = 0;

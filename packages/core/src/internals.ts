@@ -7,6 +7,7 @@ export { type CamMapsOptions, type CamPostOptions, camMaps, checkNormalization, 
 export { listChoices, nearestFirst } from './errors.js';
 export { AUG_SMOOTH_FACTORS, EXPLAIN_BATCH_VALUES, scoreFunction } from './explain.js';
 export { gradCamMaps, gradCamRows, KERAS_EPSILON } from './grad-cam.js';
+export { deferredImages } from './image-tensor.js';
 export {
   type GraphActivation,
   type GraphCaptureRequest,

@@ -1,6 +1,4 @@
 import {
-  arrayToImg,
-  arrayToImgs,
   type ExplainBatchOptions,
   type ExplainOptions,
   type Explanation,
@@ -8,6 +6,7 @@ import {
   explainBatch as explainEach,
   type RgbaImage,
 } from '@gradcam/core';
+import { deferredImages } from '@gradcam/core/internals';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import * as tf from '@tensorflow/tfjs-core';
@@ -26,9 +25,13 @@ function unwrap(model: LoadedModel | LayersModel | GraphModel): { explainable: u
 /** A tensor that can be read; anything else is left for core's explain to name (null, a disposed tensor, …). */
 const isLive = (x: unknown): x is tf.Tensor => x instanceof tf.Tensor && !x.isDisposed;
 
-/** ELI5 rebuilds the image from the doc (array_to_img: min..max stretched to 0..255). */
+/**
+ * ELI5 rebuilds the image from the doc (array_to_img: min..max stretched to 0..255). The values
+ * are read now; the pixels are converted when the Explanation's image is first read (most
+ * callers format their own image, or none).
+ */
 function imageOf(doc: tf.Tensor): RgbaImage | undefined {
-  return isLive(doc) && (doc.rank === 3 || (doc.rank === 4 && doc.shape[0] === 1)) ? arrayToImg(doc) : undefined;
+  return isLive(doc) && (doc.rank === 3 || (doc.rank === 4 && doc.shape[0] === 1)) ? deferredImages([doc])[0] : undefined;
 }
 
 /**
@@ -63,7 +66,7 @@ export async function explainBatch(
   if (images === undefined && (Array.isArray(docs) || (isLive(docs) && docs.rank === 4))) {
     // One read of a [N, h, w, c] batch (slicing it per image would copy it N times on wasm).
     const channels = (docs as tf.Tensor).shape?.[3];
-    const rebuilt = Array.isArray(docs) ? docs.map(imageOf) : channels === 3 || channels === 1 ? arrayToImgs(docs as tf.Tensor) : [undefined];
+    const rebuilt = Array.isArray(docs) ? docs.map(imageOf) : channels === 3 || channels === 1 ? deferredImages(docs as tf.Tensor) : [undefined];
     // A doc of the wrong shape has no image; core's explainBatch then reports the shape itself.
     images = rebuilt.every((image): image is RgbaImage => image !== undefined) ? rebuilt : undefined;
   }
