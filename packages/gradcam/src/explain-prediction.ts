@@ -1,11 +1,4 @@
-import {
-  type ExplainBatchOptions,
-  type ExplainOptions,
-  type Explanation,
-  explain,
-  explainBatch as explainEach,
-  type RgbaImage,
-} from '@gradcam/core';
+import { type ExplainBatchOptions, type ExplainOptions, type Explanation, explain, explainBatch as explainEach, type RgbaImage } from '@gradcam/core';
 import { deferredImages } from '@gradcam/core/internals';
 import { type FormatAsImageOptions, formatAsImage } from '@gradcam/format';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
