@@ -1,9 +1,9 @@
-import { explain, InvalidInputError } from '@gradcam/core';
+import { classTarget, explain, InvalidInputError, type LayerInfo } from '@gradcam/core';
 import { type GraphExecutor, registerGraphExecutor, unregisterGraphExecutor } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { LayersModelAdapter } from './index.js';
 
 /** A small residual network: the gradient at `inner` must include the skip connection. */
@@ -85,7 +85,7 @@ describe('LayersModelAdapter', () => {
     });
   }
 
-  it('predict is differentiable under tf.grad (Integrated Gradients, SmoothGrad), bypassing a graph executor that has no gradient', () => {
+  it('predict is differentiable under tf.grad (Integrated Gradients, SmoothGrad), bypassing a graph executor that has no gradient; target functions bypass it too, with one notice', () => {
     const model = residualModel();
     const adapter = new LayersModelAdapter(model);
     const x = tf.randomUniform([2, 6, 6, 2], -1, 1, 'float32', 11) as tf.Tensor4D;
@@ -117,6 +117,13 @@ describe('LayersModelAdapter', () => {
         tf.dispose([ours, theirs]);
       }
       w.dispose();
+      // A target function: captured on tfjs ops (the executor's captureBatch would throw), said once.
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const info = adapter.layers().find((l) => l.name === 'inner') as LayerInfo;
+      for (let i = 0; i < 2; i++) adapter.captureBatch(x, info, { logits: false, targets: [classTarget(1)] }).dispose();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/test-session cannot run residual for this call \(target functions are JavaScript\)/);
+      warn.mockRestore();
     } finally {
       unregisterGraphExecutor('test-session');
     }

@@ -153,6 +153,17 @@ export class LayersModelAdapter implements ExplainableModel {
     return undefined;
   }
 
+  /** Undefined, after saying once that the executor for `graph` would run it but cannot run `what` (why). */
+  #declined(graph: InferenceGraph, why: string): undefined {
+    const executor = this.#executor(graph);
+    const key = `${executor?.name}:${why}`;
+    if (executor && !this.#refused.has(key)) {
+      this.#refused.add(key);
+      console.warn(`gradcam: ${executor.name} cannot run ${this.name} for this call (${why}); running it op by op on '${tf.getBackend()}'.`);
+    }
+    return undefined;
+  }
+
   /** One image: captureBatch of a batch of one. */
   capture(doc: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): Capture {
     return singleCapture(this.captureBatch(doc, info, options));
@@ -163,8 +174,8 @@ export class LayersModelAdapter implements ExplainableModel {
     const graph = this.#formFor(info);
     const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
     const score = this.#scoreNode(graph, options.logits);
-    // Target functions run in JavaScript: such a capture stays on tfjs ops.
-    const executor = hasTargetFunction(options) ? undefined : this.#executor(graph);
+    // Target functions run in JavaScript: such a capture stays on tfjs ops (said once per model).
+    const executor = hasTargetFunction(options) ? this.#declined(graph, 'target functions are JavaScript') : this.#executor(graph);
     if (executor) return executor.captureBatch(graph, docs, { node: explained.name, logits: options.logits, targets: options.targets, maps: options.maps });
     return captureGraph(graph, docs, explained, score, options);
   }
