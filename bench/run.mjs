@@ -457,7 +457,8 @@ if (folder) {
   }
   if (ref) {
     console.log(`| Python reference, loop only | ${f(ref.seconds)} | ${r2(ref.imagesPerSecond)} | — | 1.00 | — |`);
-    if (ref.processSeconds) console.log(`| Python reference, whole process | ${f(ref.processSeconds)} | ${r2(folder.images / ref.processSeconds)} | — | — | 1.00 |`);
+    if (ref.processSeconds)
+      console.log(`| Python reference, whole process | ${f(ref.processSeconds)} | ${r2(folder.images / ref.processSeconds)} | — | — | 1.00 |`);
   }
 }
 if (rssScale) {
