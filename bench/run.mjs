@@ -132,13 +132,21 @@ if (REFERENCE && python) {
   }
 } else if (REFERENCE) console.error('No Python found (set GRADCAM_PYTHON or run tools/setup-venv.sh): no TensorFlow ratios.');
 
+/**
+ * A pause before each timed run of the tfjs-node vs TensorFlow table: both processes run
+ * TensorFlow, whose thread pools spin for a while after work; without it one side's spinning
+ * threads take the cores from the other's next run (TF eager's 200 ms runs most).
+ */
+const SETTLE_MS = 50;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+
 /** The cases of the tfjs-node vs TensorFlow table: predict and Grad-CAM at each layer, batch 1 and 8. */
 const VERSUS_TF = [['predict', null, 1], ['predict', null, 8], ...LAYERS.flatMap((layer) => BATCHES.map((batch) => ['gradcam', layer, batch]))];
 
 /**
  * tfjs-node against TensorFlow on the same weights, run by run: ours (the gradcam API on the
- * 'tensorflow' backend), then TensorFlow's tf.function, RUNS times after one warm-up each; and
- * TensorFlow eager at batch 1.
+ * 'tensorflow' backend), then TensorFlow's tf.function, RUNS times after one warm-up each, each run
+ * after a pause (SETTLE_MS); and TensorFlow eager at batch 1.
  */
 async function versusTensorflow(model) {
   const out = [];
@@ -151,11 +159,16 @@ async function versusTensorflow(model) {
     await reference.ask({ op: 'time', what, layer, batch });
     if (withEager) await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch });
     for (let i = 0; i < RUNS; i++) {
+      await settle();
       const t0 = performance.now();
       await ours(layer, batch);
       samples.ours.push(performance.now() - t0);
+      await settle();
       samples.fn.push((await reference.ask({ op: 'time', what, layer, batch })).ms);
-      if (withEager) samples.eager.push((await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch })).ms);
+      if (withEager) {
+        await settle();
+        samples.eager.push((await reference.ask({ op: 'time', what: `${what}-eager`, layer, batch })).ms);
+      }
     }
     const row = { what: what === 'predict' ? 'predict' : `explain ${layer}`, batch, oursMs: median(samples.ours), tfFunctionMs: median(samples.fn) };
     row.oursOverTfFunction = pairedRatio(samples.ours, samples.fn);
