@@ -244,6 +244,8 @@ interface Plan {
   readonly modelLogits: boolean | 'auto';
   readonly method: CamMethod;
   readonly normalize: CamNormalization;
+  /** The maps to ask the capture for (CaptureOptions.maps), when it may compute them: see capturedMaps. */
+  readonly captureMaps: 'gradcam' | undefined;
   readonly options: Omit<ExplainOptions, 'image'>;
 }
 
@@ -256,28 +258,40 @@ function makePlan(model: unknown, options: Omit<ExplainOptions, 'image'>): Plan 
   checkMethodOptions(method, options);
   const normalize = checkNormalization(options.normalize);
   const modelLogits = options.logits ?? (method.prefersLogits ? 'auto' : false);
-  return { explainable, layer, targets, logits: options.logits ?? false, modelLogits, method, normalize, options };
+  const captureMaps = capturedMaps(method, normalize, targets, options);
+  return { explainable, layer, targets, logits: options.logits ?? false, modelLogits, method, normalize, captureMaps, options };
+}
+
+/** Maps [rows, h, w] a capture computed, as values (one read), with their size. */
+interface MapValues {
+  readonly data: Float32Array;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** The values of the maps the capture computed for `plan`, read once; undefined when there are none. */
+async function capturedMapValues(plan: Plan, captured: Pick<Capture, 'maps'>): Promise<MapValues | undefined> {
+  if (captured.maps === undefined || plan.captureMaps === undefined) return undefined;
+  const [, height, width] = captured.maps.shape;
+  return { data: (await captured.maps.data()) as Float32Array, height, width };
 }
 
 /**
  * One image's share of a capture: A [1, h, w, c], G [targets, h, w, c], the target ids — or,
  * when the capture computed the maps, their values for this image's targets ([targets, h, w]).
  */
-type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets' | 'maps'> & {
-  readonly mapValues?: { readonly data: Float32Array; readonly height: number; readonly width: number };
-};
+type ImageCapture = Pick<Capture, 'activations' | 'gradients' | 'targets'> & { readonly mapValues?: MapValues };
 
 /**
  * The maps an adapter may compute with the capture: ELI5's Grad-CAM when nothing but its
  * defaults is asked for (no counterfactual, eigen-smoothing, augmentation, ReLU off or other
  * normalisation), so that they equal what camMaps would compute.
  */
-function capturedMaps(plan: Plan): 'gradcam' | undefined {
-  const { options } = plan;
-  const plain = !options.counterfactual && !options.eigenSmooth && !options.augSmooth && options.relu !== false && plan.normalize === 'max';
+function capturedMaps(method: CamMethod, normalize: CamNormalization, targets: TargetSpec, options: ExplainOptions): 'gradcam' | undefined {
+  const plain = !options.counterfactual && !options.eigenSmooth && !options.augSmooth && options.relu !== false && normalize === 'max';
   // Target functions are scored in JavaScript; a graph that computes the maps knows class ids only.
-  const classIds = !Array.isArray(plan.targets) || plan.targets.every((t) => typeof t === 'number');
-  return plain && classIds && plan.method.id === 'gradcam' ? 'gradcam' : undefined;
+  const classIds = !Array.isArray(targets) || targets.every((t) => typeof t === 'number');
+  return plain && classIds && method.id === 'gradcam' ? 'gradcam' : undefined;
 }
 
 /** The model-running callbacks of CamInputs for one image, when the adapter can predict (and predictAt). */
@@ -310,7 +324,6 @@ function modelCallbacks(plan: Plan, targets: readonly Target[], input: () => tf.
  */
 async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Tensor4D): Promise<tf.Tensor3D> {
   const { options } = plan;
-  if (captured.maps && capturedMaps(plan)) return captured.maps.clone();
   const flipped = options.counterfactual ? tf.neg(captured.gradients) : undefined;
   try {
     return await camMaps(
@@ -370,7 +383,7 @@ async function explainCaptured(
     let scoreValues: ArrayLike<number>;
     if (row && targets.every((t) => typeof t === 'number')) scoreValues = (targets as readonly number[]).map((t) => row[t]);
     else {
-      const rowScores = tf.tidy(() => targetScores(tf.tile(scores, [targets.length, ...scores.shape.slice(1).map(() => 1)]), targets));
+      const rowScores = scoreEachTarget(scores, targets);
       scoreValues = await rowScores.data();
       rowScores.dispose();
     }
@@ -542,7 +555,7 @@ function stackDocs(list: readonly tf.Tensor[], inputShape: readonly (number | nu
 /** One captureBatch over `docs` [n, h, w, c], then each image's maps and Explanation. */
 async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly RgbaImage[] | undefined): Promise<Explanation[]> {
   const { explainable, layer, logits, targets } = plan;
-  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: capturedMaps(plan) });
+  const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: plan.captureMaps });
   try {
     const n = docs.shape[0];
     // Read asynchronously first: an adapter may read its target ids lazily, cheaply once the pass is done.
@@ -558,15 +571,13 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
     let row = 0;
     // Maps the capture computed: read once for all images; each image's activations and
     // gradients are then not needed.
-    const precomputed = captured.maps !== undefined && capturedMaps(plan) !== undefined ? ((await captured.maps?.data()) as Float32Array) : undefined;
-    const [, mapHeight, mapWidth] = captured.maps?.shape ?? [0, 0, 0];
+    const precomputed = await capturedMapValues(plan, captured);
     for (let i = 0; i < n; i++) {
       const ids = captured.targets[i];
       const activations = precomputed ? captured.activations : (tf.slice(captured.activations, i, 1) as tf.Tensor4D);
       const gradients = precomputed ? captured.gradients : (tf.slice(captured.gradients, row, ids.length) as tf.Tensor4D);
-      const mapValues = precomputed
-        ? { data: precomputed.subarray(row * mapHeight * mapWidth, (row + ids.length) * mapHeight * mapWidth), height: mapHeight, width: mapWidth }
-        : undefined;
+      const cells = precomputed ? precomputed.height * precomputed.width : 0;
+      const mapValues = precomputed && { ...precomputed, data: precomputed.data.subarray(row * cells, (row + ids.length) * cells) };
       row += ids.length;
       let input: tf.Tensor4D | undefined;
       const scores = tf.slice(captured.scores, i, 1);
@@ -612,9 +623,15 @@ async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOp
   let captured: Capture | undefined;
   try {
     await checkFinite(input, 'doc');
-    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: capturedMaps(plan) });
+    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: plan.captureMaps });
     const outputs = (await captured.outputs.data()) as Float32Array;
-    return await explainCaptured(plan, captured, () => input, captured.scores, outputs, image);
+    const own = {
+      activations: captured.activations,
+      gradients: captured.gradients,
+      targets: captured.targets,
+      mapValues: await capturedMapValues(plan, captured),
+    };
+    return await explainCaptured(plan, own, () => input, captured.scores, outputs, image);
   } finally {
     captured?.dispose();
     if (input !== doc) input.dispose();

@@ -1,4 +1,4 @@
-import type { Tensor, Tensor1D, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { Target, TargetSpec } from './targets.js';
 
 export type { Target, TargetSpec } from './targets.js';
@@ -41,8 +41,6 @@ export interface Capture {
   readonly outputs: Tensor;
   /** The explained targets, in order: class ids (top-k resolved) and target functions. */
   readonly targets: readonly Target[];
-  /** Optional: each target's differentiated score, [targets] (read from `scores` when absent). */
-  readonly targetScores?: Tensor1D;
   /** dScore_t / dActivations for each target t, [targets, h, w, c]: total derivatives. */
   readonly gradients: Tensor4D;
   /** The maps `options.maps` asked for, [targets, h, w], when the adapter computed them. */
@@ -63,8 +61,6 @@ export interface BatchCapture {
   readonly outputs: Tensor;
   /** The explained targets of each image, in order: `targets[i]` for image i (top-k: its own best classes). */
   readonly targets: readonly (readonly Target[])[];
-  /** Optional: each row's differentiated score, [Σ targets], image-major like `gradients`. */
-  readonly targetScores?: Tensor1D;
   /**
    * dScore/dActivations, [Σ_i targets[i].length, h, w, c], image-major: image i's rows start at
    * Σ_{j<i} targets[j].length (row i·K + k for K targets per image), one per target, total derivatives.

@@ -26,24 +26,24 @@ export interface ArrayToImgOptions {
   readonly scale?: boolean;
 }
 
-/**
- * Keras `array_to_img`: a [h, w, 3] (or [1, h, w, 3], or [h, w, 1]) tensor as an RGBA image.
- * With `scale` (the default) values are shifted to start at 0 and stretched to 255 first.
- */
-export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage {
+/** One image's values in HWC order and its [height, width, channels]. */
+interface ImageValues {
+  readonly values: tf.TypedArray;
+  readonly hwc: [number, number, number];
+}
+
+/** The values of one [h, w, 3|1] (or [1, h, w, 3|1]) image, checked and read. */
+function imageValues(x: tf.Tensor): ImageValues {
   const shape = x.shape;
   const squeezed = shape.length === 4 && shape[0] === 1 ? shape.slice(1) : shape;
   if (squeezed.length !== 3 || (squeezed[2] !== 3 && squeezed[2] !== 1)) {
     throw new InvalidInputError(`arrayToImg expects a [h, w, 3] or [h, w, 1] tensor (batch 1 allowed); got shape [${shape.join(', ')}].`);
   }
-  return valuesToImg(x.dataSync(), squeezed as [number, number, number], options);
+  return { values: x.dataSync(), hwc: squeezed as [number, number, number] };
 }
 
-/**
- * arrayToImg for each image of a [N, h, w, 3] (or [N, h, w, 1]) batch, reading the batch once
- * (slicing it first would copy it once per image on some backends).
- */
-export function arrayToImgs(batch: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage[] {
+/** The values of each image of a [N, h, w, 3|1] batch, checked and read once (slicing first would copy it per image on some backends). */
+function batchValues(batch: tf.Tensor): ImageValues[] {
   const shape = batch.shape;
   if (shape.length !== 4 || (shape[3] !== 3 && shape[3] !== 1)) {
     throw new InvalidInputError(`arrayToImgs expects a [N, h, w, 3] or [N, h, w, 1] tensor; got shape [${shape.join(', ')}].`);
@@ -51,37 +51,32 @@ export function arrayToImgs(batch: tf.Tensor, options: ArrayToImgOptions = {}): 
   const [count, height, width, channels] = shape as [number, number, number, number];
   const values = batch.dataSync();
   const size = height * width * channels;
-  return Array.from({ length: count }, (_, i) => valuesToImg(values.subarray(i * size, (i + 1) * size), [height, width, channels], options));
+  return Array.from({ length: count }, (_, i) => ({ values: values.subarray(i * size, (i + 1) * size), hwc: [height, width, channels] }));
 }
 
 /**
- * arrayToImgs (of a [N, h, w, c] batch) or arrayToImg (of one [h, w, c] / [1, h, w, c] image,
- * given as a one-element list) with the pixel conversion deferred: the values are read now, so
- * the tensors may be disposed at once, and each image's `data` is computed on its first read. It
- * is an own, enumerable property (an accessor), so spreading, JSON and structuredClone see the
- * pixels. For Explanations, whose image is often never looked at.
+ * Keras `array_to_img`: a [h, w, 3] (or [1, h, w, 3], or [h, w, 1]) tensor as an RGBA image.
+ * With `scale` (the default) values are shifted to start at 0 and stretched to 255 first.
+ */
+export function arrayToImg(x: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage {
+  const { values, hwc } = imageValues(x);
+  return valuesToImg(values, hwc, options);
+}
+
+/** arrayToImg for each image of a [N, h, w, 3] (or [N, h, w, 1]) batch, reading the batch once. */
+export function arrayToImgs(batch: tf.Tensor, options: ArrayToImgOptions = {}): RgbaImage[] {
+  return batchValues(batch).map(({ values, hwc }) => valuesToImg(values, hwc, options));
+}
+
+/**
+ * arrayToImgs (of a [N, h, w, c] batch) or arrayToImg (of each image of a list) with the pixel
+ * conversion deferred: the values are read now, so the tensors may be disposed at once, and each
+ * image's `data` is computed on its first read. It is an own, enumerable property (an accessor),
+ * so spreading, JSON and structuredClone see the pixels. For Explanations, whose image is often
+ * never looked at.
  */
 export function deferredImages(docs: tf.Tensor | readonly tf.Tensor[]): RgbaImage[] {
-  const list = Array.isArray(docs) ? docs : undefined;
-  const shape = list ? undefined : (docs as tf.Tensor).shape;
-  if (shape && (shape.length !== 4 || (shape[3] !== 3 && shape[3] !== 1))) {
-    throw new InvalidInputError(`arrayToImgs expects a [N, h, w, 3] or [N, h, w, 1] tensor; got shape [${shape.join(', ')}].`);
-  }
-  const parts: { values: tf.TypedArray; hwc: [number, number, number] }[] = [];
-  if (list) {
-    for (const doc of list) {
-      const squeezed = doc.shape.length === 4 && doc.shape[0] === 1 ? doc.shape.slice(1) : doc.shape;
-      if (squeezed.length !== 3 || (squeezed[2] !== 3 && squeezed[2] !== 1)) {
-        throw new InvalidInputError(`arrayToImg expects a [h, w, 3] or [h, w, 1] tensor (batch 1 allowed); got shape [${doc.shape.join(', ')}].`);
-      }
-      parts.push({ values: doc.dataSync(), hwc: squeezed as [number, number, number] });
-    }
-  } else {
-    const [count, height, width, channels] = shape as [number, number, number, number];
-    const values = (docs as tf.Tensor).dataSync();
-    const size = height * width * channels;
-    for (let i = 0; i < count; i++) parts.push({ values: values.subarray(i * size, (i + 1) * size), hwc: [height, width, channels] });
-  }
+  const parts = Array.isArray(docs) ? docs.map(imageValues) : batchValues(docs as tf.Tensor);
   return parts.map(({ values, hwc }) => {
     let data: Uint8ClampedArray | undefined;
     let source: tf.TypedArray | undefined = values;

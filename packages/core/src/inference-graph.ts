@@ -1,5 +1,6 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
 import type { BatchCapture, TargetSpec } from './explainable-model.js';
+import { sharedState } from './shared-state.js';
 
 /**
  * Activations an inference-graph node applies to its output. 'relu6' is min(max(x, 0), 6);
@@ -140,15 +141,8 @@ export interface GraphExecutor {
   release(graphId: string): void;
 }
 
-const EXECUTORS = Symbol.for('@gradcam/core/graph-executors');
-type Holder = { [EXECUTORS]?: GraphExecutor[] };
-
-/** The registry, on globalThis so that two installed copies of core share it. */
-function executors(): GraphExecutor[] {
-  const holder = globalThis as Holder;
-  holder[EXECUTORS] ??= [];
-  return holder[EXECUTORS];
-}
+/** The registry, shared by every installed copy of core (sharedState). */
+const executors = (): GraphExecutor[] => sharedState('graph-executors', () => [] as GraphExecutor[]);
 
 /** Registers a graph executor; one of the same name is replaced. */
 export function registerGraphExecutor(executor: GraphExecutor): void {
@@ -169,11 +163,6 @@ export function unregisterGraphExecutor(name: string): boolean {
 /** The executor registered for a tfjs backend, if any (the latest registration first). */
 export function graphExecutorFor(backend: string): GraphExecutor | undefined {
   return executors().find((e) => e.backend === backend);
-}
-
-/** Every registered executor, latest first. */
-export function listGraphExecutors(): string[] {
-  return executors().map((e) => e.name);
 }
 
 /** Tells every registered executor to free what it keeps for a graph (a model disposed or changed). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CamInputs } from './cam-method.js';
 import { InvalidInputError } from './errors.js';
+import { yieldToEventLoop } from './yield.js';
 
 /** Checks that an integer option is ≥ 1 (or positive, `integer: false`), naming the method. */
 export function checkCount(method: string, what: string, value: number, integer = true): void {
@@ -37,7 +38,7 @@ export async function meanInputGradients(
         sum.dispose();
         sum = next;
         // Let other work run between backward passes (and a progress bar draw).
-        await tf.nextFrame();
+        await yieldToEventLoop();
         onProgress?.(t * count + start + size, targets.length * count);
       }
       means.push(tf.tidy(() => tf.div(sum, count) as tf.Tensor3D));

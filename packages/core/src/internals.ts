@@ -18,7 +18,6 @@ export {
   graphAncestors,
   graphExecutorFor,
   type InferenceGraph,
-  listGraphExecutors,
   registerGraphExecutor,
   releaseGraph,
   unregisterGraphExecutor,
