@@ -391,7 +391,7 @@ export function emitCapture(graph: InferenceGraph, spec: CaptureSpec): EmittedGr
         node.inputs.map((i) => rows.get(i) ?? repeat(i)),
       ),
     );
-  const y = rows.get(spec.node === spec.score ? spec.node : spec.score) as string;
+  const y = rows.get(spec.score) as string;
   const classes = shapeOf(spec.score)[1] as number;
   const firstRows =
     spec.k === 1

@@ -139,7 +139,6 @@ export interface SavedModelValue {
 }
 
 const SavedModel = root.lookupType('tensorflow.SavedModel');
-const GraphDef = root.lookupType('tensorflow.GraphDef');
 
 /**
  * Encodes a TF1-style SavedModel: one MetaGraphDef tagged 'serve' whose graph holds the weights
@@ -172,9 +171,4 @@ export function decodeSavedModelNodes(bytes: Uint8Array): NodeDefValue[] {
     metaGraphs: { graphDef: { node: NodeDefValue[] } }[];
   };
   return decoded.metaGraphs[0].graphDef.node;
-}
-
-/** Encodes a GraphDef alone (the content of a SavedModel's graph, for hashing). */
-export function encodeGraphDef(nodes: NodeDefValue[], producer: number): Uint8Array {
-  return GraphDef.encode(GraphDef.fromObject({ node: nodes, versions: { producer, minConsumer: 0 } })).finish();
 }

@@ -125,7 +125,7 @@ function denseForward(op: DenseOp, x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /** TF's 'same' padding of one axis: [before, after]. */
-export function samePadding(size: number, kernel: number, stride: number): [number, number] {
+function samePadding(size: number, kernel: number, stride: number): [number, number] {
   const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }

@@ -101,9 +101,12 @@ function forwardTail(
 ): tf.Tensor {
   const rows = a.shape[0];
   const values = new Map<string, tf.Tensor>([[explained, a]]);
+  // A value from before the explained node, repeated to this pass' rows once however many nodes read it.
   const earlier = (name: string) => {
     const t = earlierValue(name);
-    return rows === t.shape[0] ? t : tf.gather(t, rowIndex(t.shape[0], 1, rows / t.shape[0]));
+    const repeated = rows === t.shape[0] ? t : tf.gather(t, rowIndex(t.shape[0], 1, rows / t.shape[0]));
+    values.set(name, repeated);
+    return repeated;
   };
   for (const node of split.tail) {
     const inputs = node.inputs.map((i) => values.get(i) ?? earlier(i));
@@ -134,21 +137,37 @@ function withGradCamMaps(capture: BatchCapture): BatchCapture {
 }
 
 /**
+ * Steps 1 and 2 for a pass over `docs`: the graph split at `explained`, its prefix run once
+ * without a tape, then `body` with the tail's inputs — `tail(a)` runs the tail from the explained
+ * output `a` (any multiple of the docs' rows) to the scores — and the prefix's explained output.
+ * What the prefix kept and the pass' constants are freed when `body` returns.
+ */
+function afterPrefix<T>(
+  graph: InferenceGraph,
+  docs: tf.Tensor4D,
+  explained: GraphNode,
+  score: string,
+  body: (tail: (a: tf.Tensor) => tf.Tensor, activations: tf.Tensor4D) => T,
+): T {
+  const split = splitAtExplained(graph, explained, score);
+  const kept = runPrefix(graph, split, docs, explained.name);
+  const constants = passConstants();
+  const prefixValue = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
+  try {
+    return body((a) => forwardTail(split, a, explained.name, prefixValue, score, constants), prefixValue(explained.name) as tf.Tensor4D);
+  } finally {
+    tf.dispose([...kept.values()]);
+    disposePassConstants(constants);
+  }
+}
+
+/**
  * The scores for `doc` [1, …] with the explained node's output replaced by each row of
  * `activations` [n, h, w, c]: the prefix runs once on the doc (its skip values repeated to n
  * rows), the tail on the given rows; no tape. AblationCAM's predictAt.
  */
 export function predictGraphAt(graph: InferenceGraph, doc: tf.Tensor4D, explained: GraphNode, score: string, activations: tf.Tensor4D): tf.Tensor {
-  const split = splitAtExplained(graph, explained, score);
-  const kept = runPrefix(graph, split, doc, explained.name);
-  const constants = passConstants();
-  const prefixValue = (name: string) => (name === graph.input ? doc : (kept.get(name) as tf.Tensor));
-  try {
-    return tf.tidy(() => forwardTail(split, activations, explained.name, prefixValue, score, constants));
-  } finally {
-    tf.dispose([...kept.values()]);
-    disposePassConstants(constants);
-  }
+  return afterPrefix(graph, doc, explained, score, (tail) => tf.tidy(() => tail(activations)));
 }
 
 /**
@@ -157,21 +176,9 @@ export function predictGraphAt(graph: InferenceGraph, doc: tf.Tensor4D, explaine
  * N·K rows from the explained output plus delta — one backward pass gives every target's dScore/dA.
  */
 export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained: GraphNode, score: string, options: CaptureOptions): BatchCapture {
-  const split = splitAtExplained(graph, explained, score);
-  const kept = runPrefix(graph, split, docs, explained.name);
-  const constants = passConstants();
-  const prefixValue = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
-  try {
-    const activations = prefixValue(explained.name) as tf.Tensor4D;
-    const capture = runTargetGradients(
-      docs,
-      options,
-      (pass) => forwardTail(split, pass.inject(activations), explained.name, prefixValue, score, constants),
-      explained.outputShape,
-    );
+  return afterPrefix(graph, docs, explained, score, (tail, activations) => {
+    // The prefix's output gives the explained node's shape, also for an input of unknown size (no probe pass).
+    const capture = runTargetGradients(docs, options, (pass) => tail(pass.inject(activations)), activations.shape);
     return options.maps === 'gradcam' ? withGradCamMaps(capture) : capture;
-  } finally {
-    tf.dispose([...kept.values()]);
-    disposePassConstants(constants);
-  }
+  });
 }

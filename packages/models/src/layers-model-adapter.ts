@@ -171,8 +171,7 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /** N images in one forward and one backward pass through the inference form for `info`'s layer. */
   captureBatch(docs: tf.Tensor4D, info: LayerInfo, options: CaptureOptions): BatchCapture {
-    const graph = this.#formFor(info);
-    const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
+    const { graph, explained } = this.#formFor(info);
     const score = this.#scoreNode(graph, options.logits);
     // Target functions run in JavaScript: such a capture stays on tfjs ops (said once per model).
     const executor = hasTargetFunction(options) ? this.#declined(graph, 'target functions are JavaScript') : this.#executor(graph);
@@ -182,13 +181,12 @@ export class LayersModelAdapter implements ExplainableModel {
 
   /** The output for `doc` with the layer's output replaced by each row of `activations` (AblationCAM); no tape. */
   predictAt(doc: tf.Tensor4D, info: LayerInfo, activations: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor {
-    const graph = this.#formFor(info);
-    const explained = graph.nodes.find((n) => n.name === graph.explained) as GraphNode;
+    const { graph, explained } = this.#formFor(info);
     return predictGraphAt(graph, doc, explained, this.#scoreNode(graph, options.logits), activations);
   }
 
-  /** The form for an explained layer, checked: the layer is this model's, and called once. */
-  #formFor(info: LayerInfo): InferenceGraph {
+  /** The form for an explained layer and its explained node, checked: the layer is this model's, and called once. */
+  #formFor(info: LayerInfo): { graph: InferenceGraph; explained: GraphNode } {
     const entry = this.#flat[info.index];
     if (entry === undefined || entry.path !== info.name) throw new NoSuchLayerError(`Layer '${info.name}' is not layer ${info.index} of ${this.name}.`);
     const form = this.#forms.forLayer(info.name);
@@ -200,7 +198,7 @@ export class LayersModelAdapter implements ExplainableModel {
           : `Layer '${info.name}' has no output of its own in ${this.name}'s graph; choose another layer.`,
       );
     }
-    return form;
+    return { graph: form, explained: form.nodes.find((n) => n.name === form.explained) as GraphNode };
   }
 
   /** The model's scores for a batch through the inference form (logits: the pre-softmax scores). */
