@@ -33,13 +33,9 @@ export async function interleaved(runs, a, b) {
 
 /**
  * Times each function of `fns` ({ name: fn }) in turn, run by run (`runs` rounds after one
- * warm-up round), so all see the same machine load; returns { name: median ms }.
+ * warm-up round), so all see the same machine load; returns every run's time and the medians:
+ * { medians: { name: ms }, samples: { name: ms[] } }.
  */
-export async function roundRobin(runs, fns) {
-  return (await roundRobinSamples(runs, fns)).medians;
-}
-
-/** roundRobin, also returning every run's time: { medians: { name: ms }, samples: { name: ms[] } }. */
 export async function roundRobinSamples(runs, fns) {
   const names = Object.keys(fns);
   for (const name of names) await fns[name]();

@@ -52,7 +52,7 @@ export function failureOf(error: unknown): { message: string; code: string | nul
 let nativeDecoders: Promise<DecodeOptions> | undefined;
 
 /** tfjs-node's JPEG and PNG decoders, loaded once per thread (only asked for when the 'tensorflow' backend runs). */
-export function native(): Promise<DecodeOptions> {
+function native(): Promise<DecodeOptions> {
   nativeDecoders ??= (async () => {
     const { tensorflowDecodeOptions, useTensorflowBackend } = await import('@gradcam/backend-node');
     await useTensorflowBackend();

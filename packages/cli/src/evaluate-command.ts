@@ -1,13 +1,13 @@
-import { checkCounterfactual, getCamMethod, InvalidInputError } from '@gradcam/core';
+import { getCamMethod, InvalidInputError } from '@gradcam/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { Command, Option } from 'commander';
 import { type BackendName, decodeImage, evaluateExplanation, imgToArray, loadImg, loadModel, setBackend, type TargetEvaluation } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
-import { CAM_METHOD_IDS, CLI_OPTION_NAMES } from './cam-methods.js';
+import { CAM_METHOD_IDS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import { failureOf, readInput } from './decode-stage.js';
 import { expandInputs } from './inputs.js';
-import { addBackendOption, addModelOption, checkTargetChoice, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
+import { addBackendOption, addModelOption, checkExplainChoices, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds } from './output-plan.js';
 import { finiteOrNull, JSON_SCHEMA_VERSION, JsonlWriter } from './report.js';
 import { formatTable } from './table.js';
@@ -140,9 +140,8 @@ export function formatEvaluation(report: EvaluationReport): string {
 
 /** Runs `gradcam evaluate`; resolves to the exit code (0, or 1 when an input failed). */
 export async function runEvaluate(inputs: readonly string[], options: EvaluateCommandOptions, io: CliIo): Promise<number> {
-  checkTargetChoice(options);
+  checkExplainChoices(options);
   const method = getCamMethod(options.method);
-  checkCounterfactual(method, options.counterfactual, CLI_OPTION_NAMES);
   if (options.json === '-' && options.jsonl === '-') throw new InvalidInputError('--json - and --jsonl - both want stdout; write one of them to a file.');
   const started = performance.now();
   const log = options.json === '-' || options.jsonl === '-' ? io.stderr : io.stdout;

@@ -1,6 +1,7 @@
-import { InvalidInputError, InvalidTargetError } from '@gradcam/core';
+import { checkCounterfactual, getCamMethod, InvalidInputError, InvalidTargetError } from '@gradcam/core';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { checkAlphaLimit, DEFAULT_MODEL_ID, type LoadedModel, MODEL_CATALOG } from 'gradcam';
+import { CLI_OPTION_NAMES } from './cam-methods.js';
 import { shown } from './terminal-text.js';
 // The CLI runs in Node.js, where tfjs-node is the fastest backend: its plug-in registers here,
 // next to the --backend option ('wasm' and 'cpu' come with gradcam).
@@ -105,6 +106,22 @@ export function addBackendOption(command: Command): Command {
  */
 export function checkTargetChoice(options: { readonly top?: number; readonly target?: readonly number[] }): void {
   if (options.top !== undefined && (options.target?.length ?? 0) > 0) throw new InvalidInputError('--top and --target cannot be combined; choose one.');
+}
+
+/**
+ * The checks of an explanation's options that need no model, file or backend — one way to pick
+ * targets, `--counterfactual` only for a method that reads gradients — for explain, evaluate and
+ * queue add alike.
+ * @throws InvalidInputError naming the flags.
+ */
+export function checkExplainChoices(options: {
+  readonly top?: number;
+  readonly target?: readonly number[];
+  readonly method: string;
+  readonly counterfactual?: boolean;
+}): void {
+  checkTargetChoice(options);
+  checkCounterfactual(getCamMethod(options.method), options.counterfactual, CLI_OPTION_NAMES);
 }
 
 /**

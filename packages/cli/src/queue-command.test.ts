@@ -116,7 +116,8 @@ describe.skipIf(process.env.GRADCAM_SKIP_REDIS === '1')('gradcam queue + gradcam
     expect((await runBin(['queue', 'add', photos, '--out', out, ...queue, '--backend', 'wasm'])).code).toBe(0);
     const worker = ['worker', ...queue, '--backend', 'wasm', '--workers', '0', '--batch-size', '2', '--concurrency', '2'];
     let signalled = false;
-    const first = await startBin(worker, {
+    // --until-empty too: the stopped worker must not keep polling a queue that still has work.
+    const first = await startBin([...worker, '--until-empty'], {
       onStdout: (soFar, child) => {
         if (!signalled && /: done$/m.test(soFar)) {
           signalled = true;
@@ -143,7 +144,7 @@ describe.skipIf(process.env.GRADCAM_SKIP_REDIS === '1')('gradcam queue + gradcam
     expect((await readdir(out)).filter((f) => f.endsWith('.png'))).toHaveLength(40);
   }, 180_000);
 
-  it('usage errors come before anything is added: no --redis, a URL that is not Redis, a target outside the classes', async () => {
+  it('usage errors come before anything is added: no --redis, a URL that is not Redis, a target outside the classes, --top with --target', async () => {
     expect((await runBin(['queue', 'status'])).stderr).toMatch(/required option '--redis <url>'/);
     const notRedis = await runBin(['queue', 'status', '--redis', 'http://127.0.0.1:1']);
     expect(notRedis.code).toBe(2);
@@ -151,6 +152,9 @@ describe.skipIf(process.env.GRADCAM_SKIP_REDIS === '1')('gradcam queue + gradcam
     const target = await runBin(['queue', 'add', SAMPLES_DIR, '--redis', redis.url, '--queue', 'bad-target', '--target', '9', '--backend', 'wasm']);
     expect(target.code).toBe(2);
     expect(target.stderr).toMatch(/--target 9 is not a class/);
+    const both = await runBin(['queue', 'add', SAMPLES_DIR, '--redis', redis.url, '--queue', 'bad-target', '--top', '2', '--target', '1', '--backend', 'wasm']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--top and --target cannot be combined/);
     const status = await runBin(['queue', 'status', '--redis', redis.url, '--queue', 'bad-target', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ waiting: 0, completed: 0 });
   }, 60_000);

@@ -4,11 +4,11 @@ import { InvalidInputError } from '@gradcam/core';
 import { Command } from 'commander';
 import { type BackendName, loadModel, setBackend } from 'gradcam';
 import type { CliIo } from './cli-io.js';
-import { readInput } from './decode-stage.js';
+import { failureOf, readInput } from './decode-stage.js';
 import { addExplainOptions, type ExplainCommandOptions } from './explain-command.js';
 import { resolveLayers } from './explain-stage.js';
 import { expandInputs } from './inputs.js';
-import { addBackendOption, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
+import { addBackendOption, checkExplainChoices, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
 import { jobSettingsOf } from './queue-jobs.js';
 import { type FailureReport, type ImageReport, JSON_SCHEMA_VERSION, JsonlWriter, type ReportLine } from './report.js';
@@ -45,6 +45,7 @@ type AddOptions = ExplainCommandOptions & QueueOptions & { readonly attempts: nu
  * path. Resolves to 0, or 1 when an input could not be read.
  */
 export async function runQueueAdd(inputs: readonly string[], options: AddOptions, io: CliIo): Promise<number> {
+  checkExplainChoices(options);
   const queue = await loadQueue();
   queue.checkRedisUrl(options.redis);
   await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
@@ -79,8 +80,8 @@ export async function runQueueAdd(inputs: readonly string[], options: AddOptions
         settings: settings as Record<string, unknown>,
       });
     } catch (error) {
-      const e = error as { message?: string; code?: string };
-      failures.push({ input: file.display, error: e.message ?? String(error), code: e.code ?? null });
+      const { message, code } = failureOf(error);
+      failures.push({ input: file.display, error: message, code });
     }
   }
   for (const f of failures) io.stderr(`gradcam: ${shown(f.input)}: ${shown(f.error)}\n`);
@@ -117,6 +118,15 @@ export async function runQueueReport(options: QueueOptions & { readonly jsonl: s
   if (options.jsonl !== '-') await checkOutputFile(options.jsonl, 'the JSON lines report', { inputs: inputIds([]), overwrite: options.overwrite });
   const outcomes = await queue.finishedJobs(options.redis, options.queue);
   const lines = await JsonlWriter.open(options.jsonl, io);
+  // From the first job started to the last one finished (a loop: a spread of every job's time overflows the call stack on large queues).
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  let images = 0;
+  for (const o of outcomes) {
+    first = Math.min(first, o.processedOn);
+    last = Math.max(last, o.finishedOn);
+    if (o.state === 'completed') images++;
+  }
   const body: ReportLine[] = outcomes.flatMap((o): ReportLine[] =>
     o.state === 'completed'
       ? ((o.result as { reports?: ImageReport[] })?.reports ?? []).map((r): ReportLine => ({ type: 'image', ...r }))
@@ -127,10 +137,9 @@ export async function runQueueReport(options: QueueOptions & { readonly jsonl: s
     ...body,
     {
       type: 'end',
-      // From the first job started to the last one finished.
-      seconds: outcomes.length === 0 ? 0 : (Math.max(...outcomes.map((o) => o.finishedOn)) - Math.min(...outcomes.map((o) => o.processedOn))) / 1000,
-      images: outcomes.filter((o) => o.state === 'completed').length,
-      failures: outcomes.filter((o) => o.state === 'failed').length,
+      seconds: outcomes.length === 0 ? 0 : (last - first) / 1000,
+      images,
+      failures: outcomes.length - images,
     },
   ]);
   await lines.close();

@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, resolve } from 'node:path';
-import { GradcamError } from '@gradcam/core';
 import type { ExplainJobData, QueueJob } from '@gradcam/queue';
 import { type LoadedModel, loadModel } from 'gradcam';
 import type { AtomicWriter } from './atomic-write.js';
-import type { Decoded } from './decode-stage.js';
+import { type Decoded, failureOf } from './decode-stage.js';
 import type { ExplainCommandOptions } from './explain-command.js';
 import { type Explained, explainInputs, resolveLayers } from './explain-stage.js';
 import type { ImagePool } from './image-pool.js';
@@ -87,8 +86,7 @@ const PERMANENT = new Set([
 
 /** The failure of one job: permanent (the queue fails it at once) or not (the queue retries it). */
 function jobFailure(error: unknown, permanent: (message: string, code: string | null) => Error): Error {
-  const code = error instanceof InputError || GradcamError.isInstance(error) ? error.code : ((error as NodeJS.ErrnoException)?.code ?? null);
-  const message = (error as Error)?.message ?? String(error);
+  const { message, code } = failureOf(error);
   return code !== null && PERMANENT.has(code) ? permanent(message, code) : error instanceof Error ? error : new Error(message);
 }
 

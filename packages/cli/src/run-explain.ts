@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import { checkCounterfactual, getCamMethod, InvalidInputError } from '@gradcam/core';
+import { getCamMethod, InvalidInputError } from '@gradcam/core';
 import { type BackendName, loadModel, setBackend } from 'gradcam';
 import { AtomicWriter } from './atomic-write.js';
-import { CAM_METHODS, CLI_OPTION_NAMES } from './cam-methods.js';
+import { CAM_METHODS } from './cam-methods.js';
 import type { CliIo } from './cli-io.js';
 import type { Decoded } from './decode-stage.js';
 import type { ExplainCommandOptions } from './explain-command.js';
@@ -10,7 +10,7 @@ import { type Explained, explainInputs, resolveLayers } from './explain-stage.js
 import { createImagePool, defaultWorkers, type ImagePool } from './image-pool.js';
 import { InputError } from './input-error.js';
 import { expandInputs, type InputFile } from './inputs.js';
-import { checkTargetChoice, checkTargetOptions, modelLoadOptions } from './options.js';
+import { checkExplainChoices, checkTargetOptions, modelLoadOptions } from './options.js';
 import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
 import { type Outcome, runPipeline } from './pipeline.js';
 import { createProgress } from './progress.js';
@@ -26,8 +26,7 @@ const MAX_DECODED_BYTES = 512 * 2 ** 20;
 
 /** The option checks that need no model, no file and no backend. */
 function checkOptions(options: ExplainCommandOptions): void {
-  checkTargetChoice(options);
-  checkCounterfactual(getCamMethod(options.method), options.counterfactual, CLI_OPTION_NAMES);
+  checkExplainChoices(options);
   if (options.json === '-' && options.jsonl === '-') throw new InvalidInputError('--json - and --jsonl - both want stdout; write one of them to a file.');
   if (options.resume !== undefined && options.jsonl !== undefined && options.jsonl !== options.resume) {
     throw new InvalidInputError(`--resume ${shown(options.resume)} appends to that file; --jsonl names another (${shown(options.jsonl)}). Give one of them.`);

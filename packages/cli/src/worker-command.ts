@@ -72,25 +72,40 @@ export async function runWorker(options: WorkerCommandOptions, io: CliIo): Promi
   );
   io.stderr(`gradcam worker: taking jobs from '${shown(options.queue)}' on ${queue.shownUrl(options.redis)} (${backend} backend)\n`);
   let stopping = 0;
+  let poll: NodeJS.Timeout | undefined;
+  let onSignal = () => {};
   const stopped = new Promise<void>((resolve) => {
-    const onSignal = () => {
+    const stop = (force: boolean) => worker.close(force).then(resolve, resolve);
+    onSignal = () => {
       stopping++;
       io.stderr(stopping === 1 ? 'gradcam worker: finishing the jobs in hand (again to stop now)\n' : 'gradcam worker: stopping now\n');
-      worker.close(stopping > 1).then(resolve, resolve);
+      stop(stopping > 1);
     };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
     if (options.untilEmpty) {
-      const poll = setInterval(async () => {
-        const status = await queue.queueStatus(options.redis, options.queue).catch(() => undefined);
-        if (status && status.waiting + status.active + status.delayed === 0) {
+      // One count query a second, never two at once; a Redis that is down is asked again.
+      let asking = false;
+      poll = setInterval(async () => {
+        if (asking) return;
+        asking = true;
+        const pending = await queue.pendingJobs(options.redis, options.queue).catch(() => undefined);
+        asking = false;
+        if (pending === 0 && poll !== undefined) {
           clearInterval(poll);
-          worker.close().then(resolve, resolve);
+          stop(false);
         }
       }, 1000);
     }
   });
-  await stopped;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await stopped;
+  } finally {
+    // A worker stopped by a signal while jobs wait: no poll or handler outlives it.
+    clearInterval(poll);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
   writer.removePendingSync();
   await pool.close();
   const seconds = (performance.now() - started) / 1000;

@@ -103,6 +103,14 @@ export async function queueStatus(url: string, name: string, now: number = Date.
   });
 }
 
+/** Jobs not finished yet (waiting, prioritized, active or delayed): one count query, for polling. */
+export async function pendingJobs(url: string, name: string): Promise<number> {
+  return withQueue(url, name, async (queue) => {
+    const counts = await queue.getJobCounts('wait', 'prioritized', 'active', 'delayed');
+    return Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+  });
+}
+
 /** A finished job: its data and either its result or why it failed. */
 export type JobOutcome = (
   | { readonly state: 'completed'; readonly result: unknown }
