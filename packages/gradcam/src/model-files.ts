@@ -64,17 +64,29 @@ function checkManifest(source: string, manifest: unknown): asserts manifest is M
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
 
 /**
+ * The checked `maxBytes` of `limits` and a reader for files of the model at `source`: a bounded
+ * fetch for an http(s) URL (all reads share one deadline), else a bounded read of a regular file.
+ */
+function modelReader(source: string, limits: ModelReadLimits) {
+  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+  if (!(maxBytes > 0)) throw new ModelLoadError(`maxBytes must be a positive number; got ${String(limits.maxBytes)}.`);
+  const remote = isUrl(source);
+  const fetchLimits = { ...limits, deadline: deadlineIn(limits.deadlineMs) };
+  const read = async (location: string, what: string, limit: SizeLimit): Promise<Uint8Array> =>
+    remote
+      ? (await boundedFetch(location, { ...fetchLimits, ...limit, error: ModelLoadError, what })).bytes
+      : readRegularFile(location, { ...limit, error: ModelLoadError, what });
+  return { maxBytes, remote, read };
+}
+
+/**
  * Reads one model file (a Keras .keras or .h5) from a path (a regular file) or an http(s) URL,
  * at most `maxBytes` (default 1 GiB), with the same HTTP limits as readModelArtifacts.
  * @throws ModelLoadError naming the file and the rule it broke.
  */
 export async function readModelFile(source: string, limits: ModelReadLimits = {}): Promise<Uint8Array> {
-  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
-  if (!(maxBytes > 0)) throw new ModelLoadError(`maxBytes must be a positive number; got ${String(limits.maxBytes)}.`);
-  if (isUrl(source)) {
-    return (await boundedFetch(source, { ...limits, deadline: deadlineIn(limits.deadlineMs), maxBytes, error: ModelLoadError, what: 'the model file' })).bytes;
-  }
-  return readRegularFile(source, { maxBytes, error: ModelLoadError, what: 'the model file' });
+  const { maxBytes, read } = modelReader(source, limits);
+  return read(source, 'the model file', { maxBytes });
 }
 
 /**
@@ -92,15 +104,7 @@ export async function readModelFile(source: string, limits: ModelReadLimits = {}
  * @throws ModelLoadError naming the file and the rule it broke.
  */
 export async function readModelArtifacts(source: string, limits: ModelReadLimits = {}): Promise<tf.io.ModelArtifacts> {
-  const maxBytes = limits.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
-  if (!(maxBytes > 0)) throw new ModelLoadError(`maxBytes must be a positive number; got ${String(limits.maxBytes)}.`);
-  const remote = isUrl(source);
-  const fetchLimits = { ...limits, deadline: deadlineIn(limits.deadlineMs) };
-  const read = async (location: string, what: string, limit: SizeLimit): Promise<Uint8Array> =>
-    remote
-      ? (await boundedFetch(location, { ...fetchLimits, ...limit, error: ModelLoadError, what })).bytes
-      : readRegularFile(location, { ...limit, error: ModelLoadError, what });
-
+  const { maxBytes, remote, read } = modelReader(source, limits);
   const jsonBytes = await read(source, 'the model file', { maxBytes: Math.min(maxBytes, MAX_MODEL_JSON_BYTES) });
   let json: Partial<tf.io.ModelJSON>;
   try {

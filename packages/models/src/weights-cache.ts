@@ -2,6 +2,7 @@ import { ModelLoadError } from '@gradcam/core';
 import { importNodeBuiltin } from '@gradcam/core/internals';
 import { boundedFetch, DEFAULT_MAX_MODEL_BYTES, deadlineIn, readRegularFile } from '@gradcam/io';
 import { hasHdf5Signature } from './keras-h5.js';
+import { sha256Hex } from './sha256.js';
 
 /** A weight file to download once and keep: where it is, and how to check it. */
 export interface WeightFileSpec {
@@ -106,15 +107,12 @@ export function weightFileUrl(spec: WeightFileSpec, options: WeightCacheOptions 
 }
 
 async function digest(algorithm: 'md5' | 'sha256', bytes: Uint8Array): Promise<string | undefined> {
-  if (isNode()) {
-    const { createHash } = await importNodeBuiltin<typeof import('node:crypto')>('node:crypto');
-    return createHash(algorithm).update(bytes).digest('hex');
-  }
-  // Browsers' SubtleCrypto has SHA-256 but no MD5: an MD5 is then not checked (the HDF5
-  // signature and the layer check when the weights are set still are).
-  if (algorithm === 'md5' || !globalThis.crypto?.subtle) return undefined;
-  const hash = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes.slice()));
-  return Array.from(hash, (b) => b.toString(16).padStart(2, '0')).join('');
+  if (algorithm === 'sha256') return sha256Hex(bytes);
+  // Browsers' SubtleCrypto has no MD5: an MD5 is then not checked (the HDF5 signature and the
+  // layer check when the weights are set still are).
+  if (!isNode()) return undefined;
+  const { createHash } = await importNodeBuiltin<typeof import('node:crypto')>('node:crypto');
+  return createHash('md5').update(bytes).digest('hex');
 }
 
 /** Checks downloaded or cached bytes; returns a reason when they fail, else undefined. */

@@ -105,9 +105,11 @@ export function baselineImage(doc: tf.Tensor4D, baseline: Baseline = 'blur', sig
 }
 
 /** Pixel indices, highest map value first (ties: row-major order). */
-function pixelOrder(values: Float32Array): Int32Array {
+/** Pixel indices by value, highest first (`descending` false: lowest first); ties by index. */
+export function pixelOrder(values: Float32Array, descending = true): Int32Array {
+  const sign = descending ? 1 : -1;
   const order = Int32Array.from({ length: values.length }, (_, i) => i);
-  return order.sort((a, b) => values[b] - values[a] || a - b);
+  return order.sort((a, b) => sign * (values[b] - values[a]) || a - b);
 }
 
 async function curve(kind: 'deletion' | 'insertion', model: unknown, doc: tf.Tensor, heatmap: Heatmap, options: CurveOptions): Promise<PerturbationCurve> {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { InvalidInputError } from '../errors.js';
 import { gaussianNoise } from '../random.js';
 import type { Heatmap } from '../types.js';
-import { type PerturbationOptions, perturbationSetup, upsampleHeatmap } from './perturbation.js';
+import { yieldToEventLoop } from '../yield.js';
+import { type PerturbationOptions, perturbationSetup, pixelOrder, upsampleHeatmap } from './perturbation.js';
 
 /** Options of road. */
 export interface RoadOptions extends PerturbationOptions {
@@ -154,8 +155,7 @@ export async function road(model: unknown, doc: tf.Tensor, heatmap: Heatmap, opt
   const values = (await up.data()) as Float32Array;
   up.dispose();
   const image = (await setup.doc.data()) as Float32Array;
-  const byValue = (sign: number) => Int32Array.from({ length: pixels }, (_, i) => i).sort((a, b) => sign * (values[b] - values[a]) || a - b);
-  const orders = { morf: byValue(1), lerf: byValue(-1) };
+  const orders = { morf: pixelOrder(values), lerf: pixelOrder(values, false) };
   const images: Float32Array[] = [];
   for (const order of [orders.morf, orders.lerf]) {
     for (const f of fractions) {
@@ -174,6 +174,8 @@ export async function road(model: unknown, doc: tf.Tensor, heatmap: Heatmap, opt
     });
     scores.push(...(await result.data()));
     result.dispose();
+    // Let other work run between batches, as the deletion and insertion curves do.
+    await yieldToEventLoop();
   }
   const [original, ...rest] = scores;
   const curveOf = (at: number): RoadCurve => {
