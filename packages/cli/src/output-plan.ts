@@ -75,6 +75,14 @@ export interface OutputPlan {
   existingTargets(file: InputFile, layer: string, guided?: boolean): Promise<number[]>;
 }
 
+/**
+ * The layer names outputs are named after: each explained layer, or with --merge-layers one
+ * name for the averaged map ('a+b').
+ */
+export function outputLayerNames(layers: readonly string[], mergeLayers: boolean | undefined): string[] {
+  return mergeLayers ? [layers.join('+')] : [...layers];
+}
+
 /** Options of planOutputs. */
 export interface PlanOptions {
   readonly out: string;

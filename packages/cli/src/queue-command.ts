@@ -9,7 +9,7 @@ import { addExplainOptions, type ExplainCommandOptions } from './explain-command
 import { resolveLayers } from './explain-stage.js';
 import { expandInputs } from './inputs.js';
 import { addBackendOption, checkExplainChoices, checkTargetOptions, integerOption, modelLoadOptions } from './options.js';
-import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
+import { checkOutputFile, inputIds, outputLayerNames, planOutputs } from './output-plan.js';
 import { jobSettingsOf } from './queue-jobs.js';
 import { type FailureReport, type ImageReport, JSON_SCHEMA_VERSION, JsonlWriter, type ReportLine } from './report.js';
 import { shown } from './terminal-text.js';
@@ -54,7 +54,7 @@ export async function runQueueAdd(inputs: readonly string[], options: AddOptions
   const classes = checkTargetOptions(loaded, options.target, options.top);
   const out = resolve(options.out);
   const { files, unmatched, skipped } = await expandInputs(inputs, { recursive: options.recursive === true, exclude: [out] });
-  const plan = await planOutputs(files, { out, layers: options.mergeLayers ? [layers.join('+')] : layers, classes, overwrite: options.overwrite });
+  const plan = await planOutputs(files, { out, layers: outputLayerNames(layers, options.mergeLayers), classes, overwrite: options.overwrite });
   const settings = jobSettingsOf(options, layers);
   const failures: FailureReport[] = unmatched.map(({ input, reason }) => ({ input, error: reason, code: 'ENOENT' }));
   const jobs = [];

@@ -11,7 +11,7 @@ import { createImagePool, defaultWorkers, type ImagePool } from './image-pool.js
 import { InputError } from './input-error.js';
 import { expandInputs, type InputFile } from './inputs.js';
 import { checkExplainChoices, checkTargetOptions, modelLoadOptions } from './options.js';
-import { checkOutputFile, inputIds, planOutputs } from './output-plan.js';
+import { checkOutputFile, inputIds, outputLayerNames, planOutputs } from './output-plan.js';
 import { type Outcome, runPipeline } from './pipeline.js';
 import { createProgress } from './progress.js';
 import { type ExplainReport, type FailureReport, type ImageReport, JSON_SCHEMA_VERSION, JsonlWriter, type SkippedReport } from './report.js';
@@ -68,7 +68,10 @@ async function explainFolder(inputs: readonly string[], options: ExplainCommandO
   const plan = await planOutputs(files, {
     out: options.out,
     // Merged layers make one overlay per target, named as for one layer.
-    layers: options.mergeLayers ? [layers.map((l) => l.name).join('+')] : layers.map((l) => l.name),
+    layers: outputLayerNames(
+      layers.map((l) => l.name),
+      options.mergeLayers,
+    ),
     classes,
     report: options.json === '-' ? undefined : options.json,
     overwrite: options.overwrite,

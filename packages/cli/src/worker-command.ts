@@ -15,7 +15,8 @@ export interface WorkerCommandOptions {
   readonly backend: string;
   readonly timeout: number;
   /** Images per batched explanation (default 8). */
-  readonly batchSize: number;
+  /** Jobs per batched explanation (default 8); also the explanations' batch size, as explain's --batch-size, when given. */
+  readonly batchSize?: number;
   /** Jobs held at once (default 2 × batch size). */
   readonly concurrency?: number;
   /** Worker threads that decode and draw (default cores − 1). */
@@ -40,6 +41,7 @@ export async function runWorker(options: WorkerCommandOptions, io: CliIo): Promi
   const backend = await setBackend(options.backend as BackendName, { onNotice: (m) => io.stderr(`${shown(m)}\n`) });
   if (backend === 'tensorflow') await pool.prepareNative();
   const writer = new AtomicWriter();
+  // Undefined unless given: the explanations then keep explain's defaults (Score-CAM's 32 masked images per call).
   const context = { pool, backend, batchSize: options.batchSize, timeoutMs: options.timeout * 1000, models: new Map(), writer };
   let done = 0;
   let failed = 0;
@@ -50,7 +52,7 @@ export async function runWorker(options: WorkerCommandOptions, io: CliIo): Promi
     options.queue,
     (jobs) => explainJobs(context, jobs, (message, code) => new queue.PermanentJobError(message, code)),
     {
-      batchSize: options.batchSize,
+      batchSize: options.batchSize ?? 8,
       concurrency: options.concurrency,
       lockDurationMs: options.lockDuration,
       stalledIntervalMs: options.stalledInterval,
@@ -119,7 +121,7 @@ export function workerCommand(io: CliIo, setExitCode: (code: number) => void): C
     new Command('worker').description('Explain the jobs of a queue (gradcam queue add) until stopped; run as many as you like, anywhere.'),
   );
   command
-    .option('--batch-size <n>', 'images per batched explanation (jobs of equal settings)', integerOption('--batch-size', 1), 8)
+    .option('--batch-size <n>', 'images per batched explanation (jobs of equal settings; default 8)', integerOption('--batch-size', 1))
     .option('--concurrency <k>', 'jobs held at once (default: 2 × batch size, so a batch fills while another runs)', integerOption('--concurrency', 1))
     .option('--workers <n>', 'worker threads that decode and draw (0: none; default cores − 1)', integerOption('--workers', 0))
     .option(
