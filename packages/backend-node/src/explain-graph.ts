@@ -1,4 +1,4 @@
-import { type GraphActivation, type GraphNode, type GraphOp, graphAncestors, type InferenceGraph } from '@gradcam/core/internals';
+import { type GraphActivation, type GraphNode, type GraphOp, graphAncestors, type InferenceGraph, splitAtExplained } from '@gradcam/core/internals';
 import type * as tf from '@tensorflow/tfjs-core';
 import { attr, GraphDefBuilder } from './graph-def-builder.js';
 import { type AttrValue, DT, type NodeDefValue, type ShapeProto } from './tf-protos.js';
@@ -349,8 +349,8 @@ export function emitCapture(graph: InferenceGraph, spec: CaptureSpec): EmittedGr
   const input = inputOf(e, graph, spec.batch);
   const nodes = graphAncestors(graph, spec.score);
   const explained = graph.nodes.find((n) => n.name === spec.node) as GraphNode;
-  const tail = new Set<string>();
-  for (const n of nodes) if (n.inputs.some((i) => i === spec.node || tail.has(i))) tail.add(n.name);
+  // The same cut as the tfjs path, with the same typed error when the scores do not depend on the node.
+  const tail = new Set(splitAtExplained(graph, explained, spec.score).tail.map((n) => n.name));
   const values = new Map<string, string>([[graph.input, input.name]]);
   for (const node of nodes) {
     if (tail.has(node.name) || values.has(node.name)) continue;

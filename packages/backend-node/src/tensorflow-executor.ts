@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utime
 import os from 'node:os';
 import { join } from 'node:path';
 import type { BatchCapture } from '@gradcam/core';
-import type { GraphCaptureRequest, GraphExecutor, InferenceGraph } from '@gradcam/core/internals';
+import { type GraphCaptureRequest, type GraphExecutor, type InferenceGraph, scoreNode } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import { type EmittedGraph, emitCapture, emitPredict, unsupportedNode } from './explain-graph.js';
 import { encodeSavedModel } from './tf-protos.js';
@@ -149,13 +149,13 @@ export class TensorflowGraphExecutor implements GraphExecutor {
   }
 
   predict(graph: InferenceGraph, batch: tf.Tensor4D, options: { readonly logits: boolean }): tf.Tensor2D {
-    const score = (options.logits ? graph.logits : graph.output) as string;
+    const score = scoreNode(graph, options.logits) as string;
     const session = this.#session(`${graph.id}|predict|${score}|n${batch.shape[0]}`, graph.id, () => emitPredict(graph, score, batch.shape[0]));
     return this.#run(session, { x: batch })[0] as tf.Tensor2D;
   }
 
   captureBatch(graph: InferenceGraph, docs: tf.Tensor4D, request: GraphCaptureRequest): BatchCapture {
-    const score = (request.logits ? graph.logits : graph.output) as string;
+    const score = scoreNode(graph, request.logits) as string;
     const ids = Array.isArray(request.targets) ? (request.targets as readonly number[]) : undefined;
     const k = ids?.length ?? (request.targets as { top: number }).top;
     const n = docs.shape[0];

@@ -1,4 +1,5 @@
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs-core';
+import { NotDifferentiableError } from './errors.js';
 import type { BatchCapture, TargetSpec } from './explainable-model.js';
 import { sharedState } from './shared-state.js';
 
@@ -168,4 +169,37 @@ export function graphExecutorFor(backend: string): GraphExecutor | undefined {
 /** Tells every registered executor to free what it keeps for a graph (a model disposed or changed). */
 export function releaseGraph(graphId: string): void {
   for (const executor of executors()) executor.release(graphId);
+}
+
+/** The node holding the scores: the output, or with `logits` the pre-softmax node. */
+export function scoreNode(graph: InferenceGraph, logits: boolean): string | undefined {
+  return logits ? graph.logits : graph.output;
+}
+
+/** A graph cut at the explained node: what runs before it, what runs after it, and what crosses. */
+export interface GraphSplit {
+  /** The nodes the scores need that do not depend on the explained node (the input, its ancestors, skip branches). */
+  readonly prefix: readonly GraphNode[];
+  /** The nodes that depend on the explained node, down to the scores. */
+  readonly tail: readonly GraphNode[];
+  /** Prefix values the tail reads besides the explained output (skip connections around it). */
+  readonly crossing: ReadonlySet<string>;
+}
+
+/**
+ * Step 1 of a capture, by tfjs ops or in a TensorFlow graph: cuts the graph at `explained`.
+ * @throws NotDifferentiableError when the scores do not depend on it.
+ */
+export function splitAtExplained(graph: InferenceGraph, explained: GraphNode, score: string): GraphSplit {
+  const nodes = graphAncestors(graph, score);
+  const tailNames = new Set<string>();
+  for (const n of nodes) if (n.inputs.some((i) => i === explained.name || tailNames.has(i))) tailNames.add(n.name);
+  if (!nodes.includes(explained) || (tailNames.size === 0 && score !== explained.name)) {
+    throw new NotDifferentiableError(
+      `The gradient does not reach '${explained.name}': the model's ${score === graph.output ? 'output' : 'logits'} do not depend on it.`,
+    );
+  }
+  const tail = nodes.filter((n) => tailNames.has(n.name));
+  const crossing = new Set(tail.flatMap((n) => n.inputs.filter((i) => !tailNames.has(i) && i !== explained.name)));
+  return { prefix: nodes.filter((n) => !tailNames.has(n.name)), tail, crossing };
 }

@@ -15,11 +15,14 @@ export {
   type GraphNode,
   type GraphOp,
   type GraphPadding,
+  type GraphSplit,
   graphAncestors,
   graphExecutorFor,
   type InferenceGraph,
   registerGraphExecutor,
   releaseGraph,
+  scoreNode,
+  splitAtExplained,
   unregisterGraphExecutor,
 } from './inference-graph.js';
 export { importNodeBuiltin } from './node-builtin.js';

@@ -1,5 +1,5 @@
-import { type BatchCapture, type CaptureOptions, NotDifferentiableError } from '@gradcam/core';
-import { type GraphNode, gradCamRows, graphAncestors, type InferenceGraph } from '@gradcam/core/internals';
+import type { BatchCapture, CaptureOptions } from '@gradcam/core';
+import { type GraphNode, type GraphSplit, gradCamRows, graphAncestors, type InferenceGraph, splitAtExplained } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import { differentiableNode, disposePassConstants, forwardNode, type PassConstants, passConstants } from './graph-ops.js';
 import { rowIndex, runTargetGradients } from './target-gradients.js';
@@ -40,41 +40,11 @@ function runForward(nodes: readonly GraphNode[], values: Map<string, tf.Tensor>,
   return kept;
 }
 
-/** The node holding the scores: the output, or with `logits` the pre-softmax node. */
-export function scoreNode(graph: InferenceGraph, logits: boolean): string | undefined {
-  return logits ? graph.logits : graph.output;
-}
-
 /** The model's scores for a batch through the graph, on the active tfjs backend. */
 export function predictGraph(graph: InferenceGraph, batch: tf.Tensor4D, score: string): tf.Tensor2D {
   const nodes = graphAncestors(graph, score);
   const kept = runForward(nodes, new Map([[graph.input, batch]]), new Set([score]));
   return kept.get(score) as tf.Tensor2D;
-}
-
-/** A graph cut at the explained node: what runs before it, what runs after it, and what crosses. */
-export interface GraphSplit {
-  /** The nodes the scores need that do not depend on the explained node (the input, its ancestors, skip branches). */
-  readonly prefix: readonly GraphNode[];
-  /** The nodes that depend on the explained node, down to the scores. */
-  readonly tail: readonly GraphNode[];
-  /** Prefix values the tail reads besides the explained output (skip connections around it). */
-  readonly crossing: ReadonlySet<string>;
-}
-
-/** Step 1 of a capture: cuts the graph at `explained`; a typed error when the scores do not depend on it. */
-export function splitAtExplained(graph: InferenceGraph, explained: GraphNode, score: string): GraphSplit {
-  const nodes = graphAncestors(graph, score);
-  const tailNames = new Set<string>();
-  for (const n of nodes) if (n.inputs.some((i) => i === explained.name || tailNames.has(i))) tailNames.add(n.name);
-  if (!nodes.includes(explained) || (tailNames.size === 0 && score !== explained.name)) {
-    throw new NotDifferentiableError(
-      `The gradient does not reach '${explained.name}': the model's ${score === graph.output ? 'output' : 'logits'} do not depend on it.`,
-    );
-  }
-  const tail = nodes.filter((n) => tailNames.has(n.name));
-  const crossing = new Set(tail.flatMap((n) => n.inputs.filter((i) => !tailNames.has(i) && i !== explained.name)));
-  return { prefix: nodes.filter((n) => !tailNames.has(n.name)), tail, crossing };
 }
 
 /**

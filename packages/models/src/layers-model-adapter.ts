@@ -10,11 +10,11 @@ import {
   NotDifferentiableError,
   pickDefaultLayer,
 } from '@gradcam/core';
-import { type GraphExecutor, type GraphNode, graphExecutorFor, type InferenceGraph } from '@gradcam/core/internals';
+import { type GraphExecutor, type GraphNode, graphExecutorFor, type InferenceGraph, scoreNode } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { finalLayer } from './final-softmax.js';
-import { captureGraph, predictGraph, predictGraphAt, scoreNode } from './graph-run.js';
+import { captureGraph, predictGraph, predictGraphAt } from './graph-run.js';
 import { layerPaths } from './layer-calls.js';
 import { ModelForms } from './model-forms.js';
 import { singleCapture } from './target-gradients.js';
