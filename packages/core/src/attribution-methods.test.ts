@@ -4,43 +4,20 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explain } from './explain.js';
-import type { ExplainableModel, LayerInfo } from './explainable-model.js';
 import { integratedGradients } from './methods/integrated-gradients.js';
 import { occlusionSensitivity } from './methods/occlusion.js';
 import { smoothGrad } from './methods/smooth-grad.js';
 import { gaussianNoise, mulberry32 } from './random.js';
+import { linearModel } from './test-support.js';
 
 // A linear model, score_t(x) = Σ W_t ⊙ x + b_t, whose attributions are known in closed form.
 // The formulas are also checked against TensorFlow on a Keras CNN (packages/gradcam keras-methods).
 const [H, W, C, K] = [6, 5, 2, 2];
-const layer: LayerInfo = { name: 'input', className: 'Toy', outputShape: [null, H, W, C], paramCount: 0, index: 0 };
 const weights = Float32Array.from(gaussianNoise(K * H * W * C, 3));
 const bias = [0.5, -0.25];
 const x = Float32Array.from({ length: H * W * C }, mulberry32(9));
 const w = (t: number, i: number) => weights[t * H * W * C + i];
-const predict = (batch: tf.Tensor4D) =>
-  tf.tidy(() =>
-    tf.add(tf.matMul(tf.reshape(batch, [batch.shape[0], -1]), tf.tensor2d(weights, [K, H * W * C]), false, true), tf.tensor1d(bias)),
-  ) as tf.Tensor2D;
-const toy: ExplainableModel = {
-  specificationVersion: 'v1',
-  name: 'linear',
-  inputShape: [null, H, W, C],
-  numClasses: K,
-  layers: () => [layer],
-  defaultLayer: () => layer,
-  capture(doc, _layer, options) {
-    const scores = predict(doc);
-    const targets = [...(options.targets as number[])];
-    const gradients = tf.tensor4d(weights, [K, H, W, C]);
-    const picked = tf.gather(gradients, targets) as tf.Tensor4D;
-    gradients.dispose();
-    const activations = doc.clone();
-    const outputs = scores.clone();
-    return { activations, scores, outputs, targets, gradients: picked, dispose: () => tf.dispose([activations, scores, outputs, picked]) };
-  },
-  predict,
-};
+const toy = linearModel({ name: 'linear', weights: tf.keep(tf.tensor4d(weights, [K, H, W, C])), bias });
 const doc = tf.tensor4d(x, [1, H, W, C]);
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -8,39 +8,17 @@ import type { CamMethod } from './cam-method.js';
 import { getCamMethod, listCamMethods, registerCamMethod } from './cam-methods.js';
 import { InvalidInputError } from './errors.js';
 import { explain } from './explain.js';
-import type { ExplainableModel, LayerInfo } from './explainable-model.js';
 import { gradCamMaps } from './grad-cam.js';
+import { linearModel } from './test-support.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 const [H, W, C, K] = [3, 4, 3, 3];
-const layer: LayerInfo = { name: 'input', className: 'Toy', outputShape: [null, H, W, C], paramCount: 0, index: 0 };
 /** A linear toy classifier: score_t = Σ W_t ⊙ x, so dScore_t/dx = W_t; the explained layer is the input. */
 const classWeights = tf.keep(tf.randomNormal([K, H, W, C], 0, 1, 'float32', 42)) as tf.Tensor4D;
-const predict = (batch: tf.Tensor4D) =>
-  tf.tidy(() => tf.matMul(tf.reshape(batch, [batch.shape[0], -1]), tf.reshape(classWeights, [K, -1]), false, true) as tf.Tensor2D);
-const toy: ExplainableModel = {
-  specificationVersion: 'v1',
-  name: 'linear-toy',
-  inputShape: [null, H, W, C],
-  numClasses: K,
-  layers: () => [layer],
-  defaultLayer: () => layer,
-  capture(doc, _layer, options) {
-    const scores = predict(doc);
-    const row = scores.dataSync();
-    const targets = Array.isArray(options.targets) ? [...options.targets] : [row.indexOf(Math.max(...row))];
-    const activations = doc.clone();
-    const gradients = tf.gather(classWeights, targets) as tf.Tensor4D;
-    const outputs = scores.clone();
-    return { activations, scores, outputs, targets, gradients, dispose: () => tf.dispose([activations, scores, outputs, gradients]) };
-  },
-  predict: (batch) => predict(batch),
-  // The explained layer is the input: replacing its output is running the model on the rows.
-  predictAt: (_doc, _layer, activations) => predict(activations),
-};
+const toy = linearModel({ name: 'linear-toy', weights: classWeights });
 const doc = tf.keep(tf.randomUniform([1, H, W, C], 0, 1, 'float32', 7)) as tf.Tensor4D;
 
 describe('the CAM method registry', () => {
