@@ -117,4 +117,11 @@ export interface ExplainableModel {
    * needs it.
    */
   predictAt?(doc: Tensor4D, layer: LayerInfo, activations: Tensor4D, options: { readonly logits: boolean }): Tensor;
+  /**
+   * Optional (added to 'v1' compatibly): makes once what later calls would otherwise make in each
+   * call (tensors kept with the model and freed with it), so that they run faster. A model loader
+   * calls it (gradcam's loadModel does); a model explained without it leaves tf.memory() as each
+   * call found it. Calling it again does nothing.
+   */
+  prepare?(): void;
 }

@@ -165,6 +165,8 @@ function build(
   own: { preprocess?: LoadModelOptions['preprocess']; classIds?: readonly string[] } = {},
 ): LoadedModel {
   const explainable = toExplainableModel(model);
+  // What every explain would otherwise make per call (backward kernels), made once with the model.
+  explainable.prepare?.();
   const names = options.labels ?? labels ?? Array.from({ length: explainable.numClasses }, (_, i) => `class_${i}`);
   const classIds = options.labels ? undefined : own.classIds;
   return {

@@ -1,4 +1,4 @@
-import type { GraphActivation, GraphNode, GraphOp } from '@gradcam/core/internals';
+import type { GraphActivation, GraphNode, GraphOp, InferenceGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import { runFusedKernel } from './tfjs-internals.js';
 
@@ -217,10 +217,16 @@ function withInputGradient(x: tf.Tensor, forward: (x: tf.Tensor) => tf.Tensor, b
 export interface PassConstants {
   readonly flipped: Map<tf.Tensor, tf.Tensor4D>;
   readonly dilated: Map<tf.Tensor, tf.Tensor4D>;
+  /** Backward kernels made with the model (see backwardKernels), looked up first; never disposed by the pass. */
+  readonly kept?: ReadonlyMap<tf.Tensor, tf.Tensor>;
 }
 
-/** Empty pass constants. */
-export const passConstants = (): PassConstants => ({ flipped: new Map(), dilated: new Map() });
+/** Empty pass constants, with the model's own backward kernels when it has them. */
+export const passConstants = (kept?: ReadonlyMap<tf.Tensor, tf.Tensor>): PassConstants => ({
+  flipped: new Map(),
+  dilated: new Map(),
+  ...(kept ? { kept } : {}),
+});
 
 /** Frees what a pass made. */
 export function disposePassConstants(constants: PassConstants): void {
@@ -232,15 +238,46 @@ export function disposePassConstants(constants: PassConstants): void {
  * output channels swapped (depthwise: flipped only); once per pass.
  */
 function flippedKernel(kernel: tf.Tensor4D, depthwise: boolean, constants: PassConstants): tf.Tensor4D {
+  const kept = constants.kept?.get(kernel);
+  if (kept) return kept as tf.Tensor4D;
   let flipped = constants.flipped.get(kernel);
   if (!flipped) {
-    flipped = tf.tidy(() => {
-      const swapped = depthwise ? kernel : tf.transpose(kernel, [0, 1, 3, 2]);
-      return (kernel.shape[0] === 1 && kernel.shape[1] === 1 ? tf.clone(swapped) : tf.reverse(swapped, [0, 1])) as tf.Tensor4D;
-    });
-    constants.flipped.set(kernel, tf.keep(flipped));
+    flipped = tf.keep(tf.tidy(() => flip(kernel, depthwise)));
+    constants.flipped.set(kernel, flipped);
   }
   return flipped;
+}
+
+function flip(kernel: tf.Tensor4D, depthwise: boolean): tf.Tensor4D {
+  const swapped = depthwise ? kernel : tf.transpose(kernel, [0, 1, 3, 2]);
+  return (kernel.shape[0] === 1 && kernel.shape[1] === 1 ? tf.clone(swapped) : tf.reverse(swapped, [0, 1])) as tf.Tensor4D;
+}
+
+/** Whether a convolution's input gradient convolves with its flipped kernel (see convInputGradient). */
+function flipsKernel(op: ConvOp): boolean {
+  if (op.dilations.some((d) => d !== 1)) return false; // a dilated kernel is made per pass (undilated)
+  if (op.kind === 'depthwiseConv2d') return true;
+  const [kh, kw] = op.filter.shape;
+  return op.strides.every((s) => s === 1) && ((kh === 1 && kw === 1) || (op.padding === 'same' && kh % 2 === 1 && kw % 2 === 1));
+}
+
+/**
+ * The kernels the backward pass through `graph` convolves with, made once with the model instead
+ * of in every pass: each convolution's flipped kernel (see flippedKernel) and each dense layer's
+ * transposed kernel, by the kernel they come from. Besides the transposes saved, XNNPACK (wasm)
+ * keeps its packed operator for a kernel it has seen, where a kernel made per pass is packed
+ * again each time. The caller owns (and disposes) the tensors; they are kept (tf.keep).
+ */
+export function backwardKernels(graph: InferenceGraph): Map<tf.Tensor, tf.Tensor> {
+  const made = new Map<tf.Tensor, tf.Tensor>();
+  for (const { op } of graph.nodes) {
+    if ((op.kind === 'conv2d' || op.kind === 'depthwiseConv2d') && flipsKernel(op) && !made.has(op.filter)) {
+      made.set(op.filter, tf.keep(tf.tidy(() => flip(op.filter, op.kind === 'depthwiseConv2d'))));
+    } else if (op.kind === 'dense' && !made.has(op.kernel)) {
+      made.set(op.kernel, tf.keep(tf.transpose(op.kernel)));
+    }
+  }
+  return made;
 }
 
 /**
@@ -303,10 +340,7 @@ function convInputGradient(op: ConvOp, x: tf.Tensor4D, dyAct: tf.Tensor4D, const
     ];
     return tf.depthwiseConv2d(spreadGradient(dyAct, op.strides, rows.after, cols.after), flippedKernel(op.filter, true, constants), 1, pads);
   }
-  const unit = op.strides.every((s) => s === 1);
-  if (unit && ((kh === 1 && kw === 1) || (op.padding === 'same' && kh % 2 === 1 && kw % 2 === 1))) {
-    return tf.conv2d(dyAct, flippedKernel(op.filter, false, constants), 1, 'same');
-  }
+  if (flipsKernel(op)) return tf.conv2d(dyAct, flippedKernel(op.filter, false, constants), 1, 'same');
   return tf.conv2dTranspose(dyAct, op.filter, x.shape, op.strides as [number, number], op.padding);
 }
 
@@ -360,7 +394,12 @@ export function differentiableNode(node: GraphNode, inputs: tf.Tensor[], constan
       return withInputGradient(
         x,
         (t) => (FUSED.has(op.activation) ? fusedDenseKernel(op, t as tf.Tensor2D) : denseForward(op, t as tf.Tensor2D)),
-        (dy, y) => tf.matMul(activationGradient(op.activation, dy, y, op.alpha) as tf.Tensor2D, op.kernel, false, true),
+        (dy, y) => {
+          const dyAct = activationGradient(op.activation, dy, y, op.alpha) as tf.Tensor2D;
+          // With the kernel transposed once (backwardKernels): wasm's matMul with transposeB is a plain loop.
+          const transposed = constants.kept?.get(op.kernel) as tf.Tensor2D | undefined;
+          return transposed ? tf.matMul(dyAct, transposed) : tf.matMul(dyAct, op.kernel, false, true);
+        },
       );
     case 'affine':
       return withInputGradient(

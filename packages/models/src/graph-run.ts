@@ -118,10 +118,11 @@ function afterPrefix<T>(
   explained: GraphNode,
   score: string,
   body: (tail: (a: tf.Tensor) => tf.Tensor, activations: tf.Tensor4D) => T,
+  backward?: ReadonlyMap<tf.Tensor, tf.Tensor>,
 ): T {
   const split = splitAtExplained(graph, explained, score);
   const kept = runPrefix(graph, split, docs, explained.name);
-  const constants = passConstants();
+  const constants = passConstants(backward);
   const prefixValue = (name: string) => (name === graph.input ? docs : (kept.get(name) as tf.Tensor));
   try {
     return body((a) => forwardTail(split, a, explained.name, prefixValue, score, constants), prefixValue(explained.name) as tf.Tensor4D);
@@ -144,11 +145,26 @@ export function predictGraphAt(graph: InferenceGraph, doc: tf.Tensor4D, explaine
  * One capture through the graph on tfjs, in named steps: split at the explained node; run the
  * prefix once on the N docs without a tape; then, under tf.grad (runTargetGradients), the tail on
  * N·K rows from the explained output plus delta — one backward pass gives every target's dScore/dA.
+ * `backward`: the model's backward kernels (graph-ops' backwardKernels), else made in the pass.
  */
-export function captureGraph(graph: InferenceGraph, docs: tf.Tensor4D, explained: GraphNode, score: string, options: CaptureOptions): BatchCapture {
-  return afterPrefix(graph, docs, explained, score, (tail, activations) => {
-    // The prefix's output gives the explained node's shape, also for an input of unknown size (no probe pass).
-    const capture = runTargetGradients(docs, options, (pass) => tail(pass.inject(activations)), activations.shape);
-    return options.maps === 'gradcam' ? withGradCamMaps(capture) : capture;
-  });
+export function captureGraph(
+  graph: InferenceGraph,
+  docs: tf.Tensor4D,
+  explained: GraphNode,
+  score: string,
+  options: CaptureOptions,
+  backward?: ReadonlyMap<tf.Tensor, tf.Tensor>,
+): BatchCapture {
+  return afterPrefix(
+    graph,
+    docs,
+    explained,
+    score,
+    (tail, activations) => {
+      // The prefix's output gives the explained node's shape, also for an input of unknown size (no probe pass).
+      const capture = runTargetGradients(docs, options, (pass) => tail(pass.inject(activations)), activations.shape);
+      return options.maps === 'gradcam' ? withGradCamMaps(capture) : capture;
+    },
+    backward,
+  );
 }

@@ -127,6 +127,55 @@ describe('the inference form of a LayersModel', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('prepare() makes the backward kernels once: the same gradients, no transpose or flip in the pass, rebuilt for new weights, freed by model.dispose()', async () => {
+    const start = tf.memory().numTensors;
+    const m = blockModel();
+    const plain = new LayersModelAdapter(m);
+    const prepared = new LayersModelAdapter(m);
+    const adapted = tf.memory().numTensors;
+    prepared.prepare();
+    // expand and project (1×1: transposed), depthwise (flipped), head (dense: transposed).
+    expect(tf.memory().numTensors).toBe(adapted + 4);
+    prepared.prepare();
+    expect(tf.memory().numTensors).toBe(adapted + 4);
+    const x = tf.randomUniform([2, 8, 8, 4], -1, 1, 'float32', 9) as tf.Tensor4D;
+    const info = prepared.layers().find((l) => l.name === 'expand_relu') as Parameters<LayersModelAdapter['captureBatch']>[1];
+    const options = { logits: false, targets: [0, 2] };
+    const kernelsOf = async (adapter: LayersModelAdapter) => {
+      let gradients: Float32Array = new Float32Array();
+      const profile = await tf.profile(() => {
+        const capture = adapter.captureBatch(x, info, options);
+        gradients = capture.gradients.dataSync() as Float32Array;
+        capture.dispose();
+      });
+      return { gradients, names: new Set(profile.kernelNames) };
+    };
+    const counted = tf.memory().numTensors;
+    const ours = await kernelsOf(prepared);
+    expect(tf.memory().numTensors).toBe(counted);
+    const theirs = await kernelsOf(plain);
+    expect(ours.names.has('Transpose') || ours.names.has('Reverse')).toBe(false);
+    expect(theirs.names.has('Transpose') && theirs.names.has('Reverse')).toBe(true);
+    expect(Math.max(...ours.gradients.map((v, i) => Math.abs(v - theirs.gradients[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...ours.gradients.map(Math.abs))).toBeGreaterThan(1e-3);
+    // New weights: the forms and their backward kernels are rebuilt (still four), and still right.
+    const head = m.getLayer('head');
+    const original = head.getWeights().map((w) => w.clone());
+    const negated = original.map((w) => tf.mul(w, -1));
+    head.setWeights(negated);
+    const changed = tf.memory().numTensors;
+    tf.dispose(prepared.predict(x, { logits: false })); // rebuilds the forms and the backward kernels
+    expect(tf.memory().numTensors).toBe(changed);
+    const flipped = await kernelsOf(prepared);
+    expect(flipped.names.has('Transpose')).toBe(false);
+    const reference = await kernelsOf(plain);
+    expect(Math.max(...flipped.gradients.map((v, i) => Math.abs(v - reference.gradients[i])))).toBeLessThan(1e-6);
+    expect(Math.max(...flipped.gradients.map((v, i) => Math.abs(v - ours.gradients[i])))).toBeGreaterThan(1e-4);
+    tf.dispose([...original, ...negated, x]);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('explaining a layer that is called twice is a typed error', async () => {
     const input = tfl.input({ shape: [4, 4, 2] });
     const shared = tfl.layers.conv2d({ name: 'shared', filters: 2, kernelSize: 1, padding: 'same' });

@@ -109,6 +109,16 @@ export class LayersModelAdapter implements ExplainableModel {
     this.#forms = new ModelForms(model, { fuse: options.inferenceForm !== false });
   }
 
+  /**
+   * Makes the inference form's backward kernels now, kept with the model (see ModelForms.backward):
+   * each gradient pass then reuses them instead of making its own. Not on a backend whose graph
+   * executor differentiates on its own (TensorFlow's session on tfjs-node), nor without the form.
+   */
+  prepare(): void {
+    const executes = this.#options.graphExecutor !== false && graphExecutorFor(tf.getBackend()) !== undefined;
+    if (this.#options.inferenceForm !== false && !executes) this.#forms.keepBackwardKernels();
+  }
+
   /** The listing, made once: every explain resolves its layer in it. */
   #layers: readonly LayerInfo[] | undefined;
 
@@ -176,7 +186,7 @@ export class LayersModelAdapter implements ExplainableModel {
     // Target functions run in JavaScript: such a capture stays on tfjs ops (said once per model).
     const executor = hasTargetFunction(options) ? this.#declined(graph, 'target functions are JavaScript') : this.#executor(graph);
     if (executor) return executor.captureBatch(graph, docs, { node: explained.name, logits: options.logits, targets: options.targets, maps: options.maps });
-    return captureGraph(graph, docs, explained, score, options);
+    return captureGraph(graph, docs, explained, score, options, this.#forms.backward());
   }
 
   /** The output for `doc` with the layer's output replaced by each row of `activations` (AblationCAM); no tape. */

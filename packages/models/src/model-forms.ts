@@ -1,13 +1,14 @@
 import { type InferenceGraph, releaseGraph } from '@gradcam/core/internals';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { backwardKernels } from './graph-ops.js';
 import { buildInferenceForm, type FoldCache } from './inference-form.js';
 
 let nextModelId = 0;
 
 /**
  * A LayersModel's inference forms, built once per model and explained layer. Every tensor they
- * use (folded weights, batch-norm constants) is made when the adapter is created, so explain and
+ * use (folded weights, batch-norm constants, backward kernels) is made when the adapter is created, so explain and
  * predict leave tf.memory() as they find it; the model's own dispose() frees them. When the
  * model's weights change (setWeights, the randomization check), the forms are rebuilt.
  */
@@ -18,11 +19,13 @@ export class ModelForms {
   #cache: FoldCache = new Map();
   #base: InferenceGraph;
   #byLayer = new Map<string, InferenceGraph>();
+  #backward: Map<tf.Tensor, tf.Tensor> = new Map();
   /** The data of the weights the folds were made from: assign() and setWeights() replace it. */
   #sources: object[] = [];
   #disposed = false;
 
   readonly #fuse: boolean;
+  #keepBackward = false;
 
   /** `fuse: false` builds one node per layer, nothing folded or fused (see InferenceFormOptions). */
   constructor(model: LayersModel, { fuse = true }: { readonly fuse?: boolean } = {}) {
@@ -38,7 +41,9 @@ export class ModelForms {
 
   #build(): InferenceGraph {
     this.#sources = this.#weightData();
-    return buildInferenceForm(this.#model, { id: `${this.#id}.${this.#version}`, fuse: this.#fuse, cache: this.#cache, persist: true, scratch: [] });
+    const base = buildInferenceForm(this.#model, { id: `${this.#id}.${this.#version}`, fuse: this.#fuse, cache: this.#cache, persist: true, scratch: [] });
+    if (this.#keepBackward) this.#backward = backwardKernels(base);
+    return base;
   }
 
   /** Rebuilds everything when any weight tensor was replaced since the last build. */
@@ -56,6 +61,8 @@ export class ModelForms {
     releaseGraph(this.id);
     for (const tensors of this.#cache.values()) tf.dispose(tensors);
     this.#cache = new Map();
+    tf.dispose([...this.#backward.values()]);
+    this.#backward = new Map();
   }
 
   /** Frees the folded weights when the model is disposed (tfjs' dispose, then ours). */
@@ -76,6 +83,23 @@ export class ModelForms {
   /** The graph id prefix of this model's current weights (executors cache by graph id). */
   get id(): string {
     return `${this.#id}.${this.#version}`;
+  }
+
+  /** From now on, keeps the backward kernels with the forms (made now, and again on each rebuild). */
+  keepBackwardKernels(): void {
+    if (this.#keepBackward || this.#disposed) return;
+    this.#keepBackward = true;
+    this.#refresh(); // a rebuild here already made them
+    if (this.#backward.size === 0) this.#backward = backwardKernels(this.#base);
+  }
+
+  /**
+   * The kernels a gradient pass convolves with, by the form's kernel they come from (graph-ops'
+   * backwardKernels), once keepBackwardKernels was called: freed with the forms. Empty before.
+   */
+  backward(): ReadonlyMap<tf.Tensor, tf.Tensor> {
+    this.#refresh();
+    return this.#backward;
   }
 
   /** The whole model's form (predict). */
