@@ -34,20 +34,29 @@ export async function interleaved(runs, a, b) {
 /**
  * Times each function of `fns` ({ name: fn }) in turn, run by run (`runs` rounds after one
  * warm-up round), so all see the same machine load; returns every run's time and the medians:
- * { medians: { name: ms }, samples: { name: ms[] } }.
+ * { medians: { name: ms }, samples: { name: ms[] } }. With `warm`, each turn calls the function
+ * twice in a row and times both: the first call (right after another function's, with its caches
+ * cold) goes to `coldSamples`/`coldMedians`, the second (the steady state of calling it again, as
+ * a folder of images does) to `samples`/`medians`.
  */
-export async function roundRobinSamples(runs, fns) {
+export async function roundRobinSamples(runs, fns, { warm = false } = {}) {
   const names = Object.keys(fns);
   for (const name of names) await fns[name]();
   const samples = Object.fromEntries(names.map((n) => [n, []]));
+  const coldSamples = Object.fromEntries(names.map((n) => [n, []]));
+  const timed = async (fn) => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
   for (let i = 0; i < runs; i++) {
     for (const name of names) {
-      const t0 = performance.now();
-      await fns[name]();
-      samples[name].push(performance.now() - t0);
+      if (warm) coldSamples[name].push(await timed(fns[name]));
+      samples[name].push(await timed(fns[name]));
     }
   }
-  return { medians: Object.fromEntries(names.map((n) => [n, median(samples[n])])), samples };
+  const medians = (of) => Object.fromEntries(names.map((n) => [n, median(of[n])]));
+  return { medians: medians(samples), samples, ...(warm ? { coldMedians: medians(coldSamples), coldSamples } : {}) };
 }
 
 /**
@@ -56,9 +65,14 @@ export async function roundRobinSamples(runs, fns) {
  * functions ({ name: (layer, batch) => … }). Returns one row per case with the medians in ms and
  * the ratios as medians of run-by-run ratios: predictSpeedup (before / after), explainSpeedup,
  * explainOverPredict (after / after), and for `extra` pairs predictOpByOp/explainOpByOp the same
- * for them (opByOpExplainOverPredict).
+ * for them (opByOpExplainOverPredict). `warm`: see roundRobinSamples (the ratios are then the warm
+ * runs'; coldExplainOverPredict and coldExplainSpeedup the first calls'). For the cases where
+ * `overhead(layer, batch)` holds, explainOverPredict (and its cold twin) come from a pair of their
+ * own after the round robin — predict and explain after the form, alternately, in warm turns — so
+ * that the other functions' runs (other forms, other weights) do not sit between the two; the
+ * round robin's value stays as explainOverPredictInRound.
  */
-export async function formRows({ backend, cases, runs, predict, explain, extra = {} }) {
+export async function formRows({ backend, cases, runs, predict, explain, extra = {}, warm = false, overhead = () => false }) {
   const rows = [];
   for (const [layer, batch] of cases) {
     const n = runs(batch);
@@ -69,7 +83,7 @@ export async function formRows({ backend, cases, runs, predict, explain, extra =
       explainAfter: () => explain.after(layer, batch),
       ...Object.fromEntries(Object.entries(extra).map(([name, fn]) => [name, () => fn(layer, batch)])),
     };
-    const { medians, samples } = await roundRobinSamples(n, fns);
+    const { medians, samples, coldSamples } = await roundRobinSamples(n, fns, { warm });
     const ratios = {
       predictSpeedup: pairedRatio(samples.predictBefore, samples.predictAfter),
       explainSpeedup: pairedRatio(samples.explainBefore, samples.explainAfter),
@@ -82,7 +96,18 @@ export async function formRows({ backend, cases, runs, predict, explain, extra =
           }
         : {}),
     };
-    rows.push({ backend, layer, batch, runs: n, ...medians, ...ratios });
+    if (coldSamples) {
+      ratios.coldExplainOverPredict = pairedRatio(coldSamples.explainAfter, coldSamples.predictAfter);
+      ratios.coldExplainSpeedup = pairedRatio(coldSamples.explainBefore, coldSamples.explainAfter);
+    }
+    if (overhead(layer, batch)) {
+      const pair = await roundRobinSamples(n, { predictAfter: fns.predictAfter, explainAfter: fns.explainAfter }, { warm: true });
+      ratios.explainOverPredictInRound = ratios.explainOverPredict;
+      ratios.explainOverPredict = pairedRatio(pair.samples.explainAfter, pair.samples.predictAfter);
+      ratios.coldExplainOverPredict = pairedRatio(pair.coldSamples.explainAfter, pair.coldSamples.predictAfter);
+      ratios.overheadPair = { predictMs: pair.medians.predictAfter, explainMs: pair.medians.explainAfter };
+    }
+    rows.push({ backend, layer, batch, runs: n, warm, ...medians, ...ratios });
   }
   return rows;
 }

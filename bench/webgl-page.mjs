@@ -11,6 +11,7 @@ globalThis.gradcamBench = async (imageUrls, cases, runs, batch8Runs) => {
   await useWebglBackend();
   const model = await loadBundledModel('nsfw_mobilenet_v2');
   const after = toExplainableModel(model);
+  after.prepare?.(); // as gradcam's loadModel does
   const before = new LayersModelAdapter(model, { inferenceForm: false });
   const images = await Promise.all(imageUrls.map(async (url) => loadImg(new Uint8Array(await (await fetch(url)).arrayBuffer()), { targetSize: [224, 224] })));
   const eight = tf.tidy(() => tf.div(tf.stack([...images, ...images].map((img) => imgToArray(img))), 255));
@@ -27,6 +28,7 @@ globalThis.gradcamBench = async (imageUrls, cases, runs, batch8Runs) => {
     runs: (batch) => (batch === 8 ? batch8Runs : runs),
     predict: { before: read((x) => model.predict(x)), after: read((x) => after.predict(x, { logits: false })) },
     explain: { before: explainWith(before), after: explainWith(after) },
+    overhead: (layer) => layer === 'out_relu',
   });
   tf.dispose([docs[1], eight]);
   model.dispose();

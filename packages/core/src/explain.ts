@@ -216,11 +216,22 @@ function checkAlive(x: tf.Tensor, what: string): void {
  * One reduction, one number read back: x − x is 0 for every finite value and NaN otherwise.
  */
 async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
-  if (x.dtype !== 'float32') return;
-  const sum = tf.tidy(() => tf.sum(tf.sub(x, x)));
-  const value = (await sum.data())[0];
-  sum.dispose();
-  if (value !== 0) {
+  const probe = finiteProbe(x);
+  if (probe === undefined) return;
+  try {
+    throwUnlessFinite((await probe.data())[0], what);
+  } finally {
+    probe.dispose();
+  }
+}
+
+/** checkFinite's reduction, to read later (with other values): 0 when every value is finite; undefined for non-float input. */
+function finiteProbe(x: tf.Tensor): tf.Tensor | undefined {
+  return x.dtype === 'float32' ? tf.tidy(() => tf.sum(tf.sub(x, x))) : undefined;
+}
+
+function throwUnlessFinite(probeValue: number, what: string): void {
+  if (probeValue !== 0) {
     throw new InvalidInputError(`${what} holds NaN or infinite values; check the image and the preprocessing (pixels 0…255, then the model's own scaling).`);
   }
 }
@@ -378,8 +389,9 @@ async function explainCaptured(
     const [height, width] = captured.mapValues ? [captured.mapValues.height, captured.mapValues.width] : (maps as tf.Tensor3D).shape.slice(1);
     const { targets } = captured;
     const classifier = scores.rank === 2;
-    // A classifier's scores are one row, read once: class ids are looked up in it; target functions score it as tensors.
-    const row = classifier ? ((await scores.data()) as Float32Array) : undefined;
+    // A classifier's scores are one row, read once: class ids are looked up in it; target functions
+    // score it as tensors. Without logits they are the model's output, already read (`outputs`).
+    const row = classifier ? (!logits && scores.size === outputs.length ? outputs : ((await scores.data()) as Float32Array)) : undefined;
     let scoreValues: ArrayLike<number>;
     if (row && targets.every((t) => typeof t === 'number')) scoreValues = (targets as readonly number[]).map((t) => row[t]);
     else {
@@ -558,8 +570,9 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
   const captured = (explainable.captureBatch as NonNullable<ExplainableModel['captureBatch']>)(docs, layer, { logits, targets, maps: plan.captureMaps });
   try {
     const n = docs.shape[0];
-    // Read asynchronously first: an adapter may read its target ids lazily, cheaply once the pass is done.
-    const outputs = (await captured.outputs.data()) as Float32Array;
+    // Read asynchronously first (an adapter may read its target ids lazily, cheaply once the pass
+    // is done), and together: on webgl reads started at once wait for the GPU once.
+    const [outputs, precomputed] = await Promise.all([captured.outputs.data() as Promise<Float32Array>, capturedMapValues(plan, captured)]);
     if (captured.targets.length !== n || captured.gradients.shape[0] !== captured.targets.reduce((sum, ids) => sum + ids.length, 0)) {
       throw new GradcamError(
         `${explainable.name}: captureBatch of ${n} images returned targets for ${captured.targets.length} and ${captured.gradients.shape[0]} gradient rows; ` +
@@ -569,9 +582,8 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
     const classes = captured.outputs.size / n;
     const results: Explanation[] = [];
     let row = 0;
-    // Maps the capture computed: read once for all images; each image's activations and
-    // gradients are then not needed.
-    const precomputed = await capturedMapValues(plan, captured);
+    // Maps the capture computed (`precomputed`) were read once for all images; each image's
+    // activations and gradients are then not needed.
     for (let i = 0; i < n; i++) {
       const ids = captured.targets[i];
       const activations = precomputed ? captured.activations : (tf.slice(captured.activations, i, 1) as tf.Tensor4D);
@@ -621,18 +633,27 @@ async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOp
   const plan = makePlan(model, rest);
   const input = checkDoc(doc, plan.explainable.inputShape);
   let captured: Capture | undefined;
+  const probe = finiteProbe(input);
   try {
-    await checkFinite(input, 'doc');
-    captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: plan.captureMaps });
-    const outputs = (await captured.outputs.data()) as Float32Array;
-    const own = {
-      activations: captured.activations,
-      gradients: captured.gradients,
-      targets: captured.targets,
-      mapValues: await capturedMapValues(plan, captured),
-    };
+    try {
+      captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: plan.captureMaps });
+    } catch (error) {
+      // Non-finite input is the error to report, whatever the model made of it.
+      if (probe) throwUnlessFinite((await probe.data())[0], 'doc');
+      throw error;
+    }
+    // Read together: on webgl each read waits for the GPU, and reads started at once wait once.
+    // The input is checked before any of it is used.
+    const [finite, outputs, mapValues] = await Promise.all([
+      probe?.data(),
+      captured.outputs.data() as Promise<Float32Array>,
+      capturedMapValues(plan, captured),
+    ]);
+    if (finite) throwUnlessFinite(finite[0], 'doc');
+    const own = { activations: captured.activations, gradients: captured.gradients, targets: captured.targets, mapValues };
     return await explainCaptured(plan, own, () => input, captured.scores, outputs, image);
   } finally {
+    probe?.dispose();
     captured?.dispose();
     if (input !== doc) input.dispose();
   }
