@@ -1,13 +1,12 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeImage } from 'gradcam';
 import { describe, expect, it } from 'vitest';
-import { runBin, sample } from './test-support.js';
+import { runBin, sample, testDir } from './test-support.js';
 
 describe('gradcam compare (built binary, wasm backend)', () => {
   it('writes one PNG with both models side by side, each under its caption', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cli-compare-'));
+    const dir = await testDir('gradcam-cli-compare-');
     const out = join(dir, 'cat-models.png');
     const { code, stdout, stderr } = await runBin(
       ['compare', sample('chelsea.png'), '--model', 'nsfw_mobilenet_v2', '--model', 'nsfw_mobilenet_v2_mid', '--out', out, '--backend', 'wasm'],
@@ -37,7 +36,7 @@ describe('gradcam compare (built binary, wasm backend)', () => {
   }, 120_000);
 
   it('exits 1 and writes nothing when the image cannot be decoded', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cli-compare-'));
+    const dir = await testDir('gradcam-cli-compare-');
     const bad = join(dir, 'bad.png');
     await writeFile(bad, 'not a png');
     const { code, stderr } = await runBin(['compare', bad, '-m', 'nsfw_mobilenet_v2', '-m', 'nsfw_mobilenet_v2_mid', '--backend', 'wasm'], dir);
@@ -47,7 +46,7 @@ describe('gradcam compare (built binary, wasm backend)', () => {
   }, 60_000);
 
   it('--json and --jsonl report each model: target, label, score, heatmap; the same numbers both ways', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'gradcam-cli-compare-'));
+    const dir = await testDir('gradcam-cli-compare-');
     const jsonl = join(dir, 'run.jsonl');
     const args = ['compare', sample('chelsea.png'), '-m', 'nsfw_mobilenet_v2', '-m', 'nsfw_mobilenet_v2_mid', '--out', join(dir, 'm.png'), '--backend', 'wasm'];
     const { code, stdout, stderr } = await runBin([...args, '--json', '-', '--jsonl', jsonl], dir);

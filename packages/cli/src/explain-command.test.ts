@@ -1,10 +1,10 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
 import { decodeImage } from 'gradcam';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBin, SAMPLES_DIR, sample, startBin } from './test-support.js';
 
 const schema = JSON.parse(await readFile(fileURLToPath(new URL('../schema/explain-report.schema.json', import.meta.url)), 'utf8'));
@@ -28,6 +28,7 @@ describe('gradcam explain (built binary, wasm backend)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'gradcam-cli-explain-'));
   });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('explains files, a directory and a glob; reports a corrupt and a missing file; exits 1; writes a schema-valid JSON report', async () => {
     const photos = join(dir, 'photos');

@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 /** The built binary the tests run (turbo builds before testing). */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -10,6 +14,13 @@ export const sample = (name: string) => fileURLToPath(new URL(`../../../examples
 
 /** The examples/images directory (3 PNGs, 1 JPEG). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../examples/images', import.meta.url));
+
+/** A new folder in the OS temp folder, removed when the test that made it finishes (call it inside a test). */
+export async function testDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 /** What a finished child process left. */
 export interface BinResult {

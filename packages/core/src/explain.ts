@@ -213,25 +213,37 @@ function checkAlive(x: tf.Tensor, what: string): void {
 /**
  * Throws InvalidInputError when `x` holds NaN or ±Infinity: backends disagree on what such input
  * gives (NaN maps on one, a confident finite answer on another), and neither means anything.
- * One reduction, one number read back: x − x is 0 for every finite value and NaN otherwise.
+ * One reduction, one number read back (see finiteProbe), and an exact check only when it is not finite.
  */
 async function checkFinite(x: tf.Tensor, what: string): Promise<void> {
   const probe = finiteProbe(x);
   if (probe === undefined) return;
   try {
-    throwUnlessFinite((await probe.data())[0], what);
+    await throwUnlessFinite(x, (await probe.data())[0], what);
   } finally {
     probe.dispose();
   }
 }
 
-/** checkFinite's reduction, to read later (with other values): 0 when every value is finite; undefined for non-float input. */
+/**
+ * checkFinite's first reduction, to read later (with other values): the sum of `x`, finite when
+ * every value is (a NaN or an infinity makes any sum NaN or infinite); undefined for non-float input.
+ */
 function finiteProbe(x: tf.Tensor): tf.Tensor | undefined {
-  return x.dtype === 'float32' ? tf.tidy(() => tf.sum(tf.sub(x, x))) : undefined;
+  return x.dtype === 'float32' ? tf.sum(x) : undefined;
 }
 
-function throwUnlessFinite(probeValue: number, what: string): void {
-  if (probeValue !== 0) {
+/**
+ * Throws unless every value of `x` is finite, given its probe's value: a finite sum settles it;
+ * one that is not (non-finite values, or finite ones whose sum overflows) is checked exactly:
+ * x − x is 0 for every finite value and NaN otherwise.
+ */
+async function throwUnlessFinite(x: tf.Tensor, probeValue: number, what: string): Promise<void> {
+  if (Number.isFinite(probeValue)) return;
+  const exact = tf.tidy(() => tf.sum(tf.sub(x, x)));
+  const value = (await exact.data())[0];
+  exact.dispose();
+  if (value !== 0) {
     throw new InvalidInputError(`${what} holds NaN or infinite values; check the image and the preprocessing (pixels 0…255, then the model's own scaling).`);
   }
 }
@@ -357,6 +369,12 @@ async function imageMaps(plan: Plan, captured: ImageCapture, input: () => tf.Ten
   }
 }
 
+/** One image's row of a capture's scores: its shape ([1, …]), and the tensor, made on first use (the caller disposes it). */
+interface ScoresRow {
+  readonly shape: readonly number[];
+  tensor(): tf.Tensor;
+}
+
 /**
  * capture → maps → Explanation for one image: `captured` is its share of a capture, `input`
  * gives the image [1, H, W, C] (see imageMaps), `scores` and `outputs` are its rows of the
@@ -366,7 +384,7 @@ async function explainCaptured(
   plan: Plan,
   captured: ImageCapture,
   input: () => tf.Tensor4D,
-  scores: tf.Tensor,
+  scores: ScoresRow,
   outputs: Float32Array,
   image: RgbaImage | undefined,
 ): Promise<Explanation> {
@@ -388,14 +406,14 @@ async function explainCaptured(
     const mapData = captured.mapValues?.data ?? ((await (maps as tf.Tensor3D).data()) as Float32Array);
     const [height, width] = captured.mapValues ? [captured.mapValues.height, captured.mapValues.width] : (maps as tf.Tensor3D).shape.slice(1);
     const { targets } = captured;
-    const classifier = scores.rank === 2;
+    const classifier = scores.shape.length === 2;
     // A classifier's scores are one row, read once: class ids are looked up in it; target functions
     // score it as tensors. Without logits they are the model's output, already read (`outputs`).
-    const row = classifier ? (!logits && scores.size === outputs.length ? outputs : ((await scores.data()) as Float32Array)) : undefined;
+    const row = classifier ? (!logits && scores.shape[1] === outputs.length ? outputs : ((await scores.tensor().data()) as Float32Array)) : undefined;
     let scoreValues: ArrayLike<number>;
     if (row && targets.every((t) => typeof t === 'number')) scoreValues = (targets as readonly number[]).map((t) => row[t]);
     else {
-      const rowScores = scoreEachTarget(scores, targets);
+      const rowScores = scoreEachTarget(scores.tensor(), targets);
       scoreValues = await rowScores.data();
       rowScores.dispose();
     }
@@ -592,7 +610,15 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
       const mapValues = precomputed && { ...precomputed, data: precomputed.data.subarray(row * cells, (row + ids.length) * cells) };
       row += ids.length;
       let input: tf.Tensor4D | undefined;
-      const scores = tf.slice(captured.scores, i, 1);
+      // The row as a tensor only if asked for (logits, target functions): one op less per image.
+      let scoresRow: tf.Tensor | undefined;
+      const scores: ScoresRow = {
+        shape: [1, ...captured.scores.shape.slice(1)],
+        tensor: () => {
+          scoresRow ??= tf.slice(captured.scores, i, 1);
+          return scoresRow;
+        },
+      };
       try {
         const own = { activations, gradients, targets: ids, mapValues };
         const range = [i * classes, (i + 1) * classes];
@@ -603,7 +629,7 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
         };
         results.push(await explainCaptured(plan, own, inputOf, scores, outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose(precomputed ? [scores] : [activations, gradients, scores]);
+        tf.dispose(precomputed ? scoresRow : [activations, gradients, ...(scoresRow ? [scoresRow] : [])]);
         input?.dispose();
       }
     }
@@ -639,7 +665,7 @@ async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOp
       captured = plan.explainable.capture(input, plan.layer, { logits: plan.logits, targets: plan.targets, maps: plan.captureMaps });
     } catch (error) {
       // Non-finite input is the error to report, whatever the model made of it.
-      if (probe) throwUnlessFinite((await probe.data())[0], 'doc');
+      if (probe) await throwUnlessFinite(input, (await probe.data())[0], 'doc');
       throw error;
     }
     // Read together: on webgl each read waits for the GPU, and reads started at once wait once.
@@ -649,9 +675,10 @@ async function explainAtLayer(model: unknown, doc: tf.Tensor, options: ExplainOp
       captured.outputs.data() as Promise<Float32Array>,
       capturedMapValues(plan, captured),
     ]);
-    if (finite) throwUnlessFinite(finite[0], 'doc');
+    if (finite) await throwUnlessFinite(input, finite[0], 'doc');
     const own = { activations: captured.activations, gradients: captured.gradients, targets: captured.targets, mapValues };
-    return await explainCaptured(plan, own, () => input, captured.scores, outputs, image);
+    const scores = captured.scores;
+    return await explainCaptured(plan, own, () => input, { shape: scores.shape, tensor: () => scores }, outputs, image);
   } finally {
     probe?.dispose();
     captured?.dispose();

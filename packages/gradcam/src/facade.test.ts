@@ -1,9 +1,9 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   BackendUnavailableError,
   explainBatch,
@@ -54,6 +54,7 @@ describe('the ELI5-shaped facade', () => {
 
   it('loads a tfjs model.json from a path, weights read beside it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-model-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const model = tfl.sequential({
       layers: [
         tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv' }),

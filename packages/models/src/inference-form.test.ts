@@ -1,6 +1,6 @@
 import { toExplainableModel } from '@gradcam/core';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { predictGraph } from './graph-run.js';
@@ -127,7 +127,22 @@ describe('the inference form of a LayersModel', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('prepare() makes nothing on the pure-JavaScript cpu backend', () => {
+    const m = blockModel();
+    const adapter = new LayersModelAdapter(m);
+    const adapted = tf.memory().numTensors;
+    adapter.prepare();
+    expect(tf.memory().numTensors).toBe(adapted);
+    m.dispose();
+  });
+
   it('prepare() makes the backward kernels once: the same gradients, no transpose or flip in the pass, rebuilt for new weights, freed by model.dispose()', async () => {
+    // The cpu backend's kernels under another name: prepare() skips 'cpu' itself.
+    if (!tf.findBackendFactory('cpu-prepared')) {
+      tf.registerBackend('cpu-prepared', () => new MathBackendCPU());
+      for (const kernel of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...kernel, backendName: 'cpu-prepared' });
+    }
+    await tf.setBackend('cpu-prepared');
     const start = tf.memory().numTensors;
     const m = blockModel();
     const plain = new LayersModelAdapter(m);
@@ -174,6 +189,7 @@ describe('the inference form of a LayersModel', () => {
     tf.dispose([...original, ...negated, x]);
     m.dispose();
     expect(tf.memory().numTensors).toBe(start);
+    await tf.setBackend('cpu');
   });
 
   it('explaining a layer that is called twice is a typed error', async () => {

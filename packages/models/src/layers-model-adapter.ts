@@ -112,11 +112,14 @@ export class LayersModelAdapter implements ExplainableModel {
   /**
    * Makes the inference form's backward kernels now, kept with the model (see ModelForms.backward):
    * each gradient pass then reuses them instead of making its own. Not on a backend whose graph
-   * executor differentiates on its own (TensorFlow's session on tfjs-node), nor without the form.
+   * executor differentiates on its own (TensorFlow's session on tfjs-node), not on tfjs' pure
+   * JavaScript cpu backend (its transposes would make loading InceptionV3 take seconds, for a
+   * pass that takes seconds anyway), nor without the form.
    */
   prepare(): void {
-    const executes = this.#options.graphExecutor !== false && graphExecutorFor(tf.getBackend()) !== undefined;
-    if (this.#options.inferenceForm !== false && !executes) this.#forms.keepBackwardKernels();
+    const backend = tf.getBackend();
+    const executes = this.#options.graphExecutor !== false && graphExecutorFor(backend) !== undefined;
+    if (this.#options.inferenceForm !== false && !executes && backend !== 'cpu') this.#forms.keepBackwardKernels();
   }
 
   /** The listing, made once: every explain resolves its layer in it. */

@@ -10,7 +10,7 @@ import { ModelLoadError } from '@gradcam/core';
 import { silentServer } from '@gradcam/io/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   buildMobileNetV2,
   cacheFileNameOf,
@@ -85,6 +85,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it('refuses a corrupted download with WeightsIntegrityError and caches nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const error = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files/corrupt` }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeightsIntegrityError);
     expect(ModelLoadError.isInstance(error) && (error as ModelLoadError).code).toBe('MODEL_LOAD');
@@ -103,6 +104,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it('sets a cached file that no longer verifies aside, says why, and downloads it again', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'nasnet_small.h5');
     await writeFile(path, 'truncated');
     const notices: string[] = [];
@@ -127,6 +129,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it('a cached file that is not a regular file (a FIFO) is set aside, not waited on; a failed new download says so too', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     execFileSync('mkfifo', [join(dir, 'nasnet_small.h5')]);
     const notices: string[] = [];
     const error = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/nowhere`, onNotice: (m) => notices.push(m) }).catch((e: unknown) => e);
@@ -138,6 +141,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it('a parse check: a cached file that has the signature but is not readable HDF5 is set aside when the parser refuses it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const path = join(dir, 'nasnet_small.h5');
     await writeFile(path, good.subarray(0, good.length >> 1));
     const notices: string[] = [];
@@ -151,6 +155,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
 
   it('a download bounded in size and time', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const big = await fetchWeightFile(spec(), { cacheDir: dir, baseUrl: `${base}/files`, maxBytes: 1000 }).catch((e: unknown) => e);
     expect((big as Error).message).toMatch(/it is larger than the limit of 1000 bytes/);
     const silent = await silentServer();
@@ -185,6 +190,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
   it('a builder takes a .h5 URL like a path: downloaded into the cache, same weights', async () => {
     const args = { inputShape: [96, 96, 3] as [number, number, number], penultimateFilters: 96, numBlocks: 1, stemBlockFilters: 8, classes: 10 };
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const fromUrl = await nasNet({ ...args, weights: `${base}/files/nasnet_small.h5`, cacheDir: dir });
     const fromPath = await nasNet({ ...args, weights: fixture('nasnet_small.h5') });
     expect(await readdir(dir)).toEqual(['nasnet_small.h5']);
@@ -201,6 +207,7 @@ describe('weight download and cache against a local HTTP server on 127.0.0.1', (
     const reference = buildMobileNetV2();
     served.set('/mirror/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5', await writeKerasH5(reference));
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     expect(await isImagenetWeightsCached('mobilenet_v2', { cacheDir: dir })).toBe(false);
     const before = tf.memory().numTensors;
     const model = await loadImagenetModel('mobilenet_v2', { cacheDir: dir, baseUrl: `${base}/mirror` });
@@ -227,6 +234,7 @@ describe('cache file names from URLs', () => {
     expect(cacheFileNameOf('https://host/')).toBe('weights.h5');
     expect(cacheFileNameOf('https://host/w/%E0%A4%A.h5')).toBe('_E0_A4_A.h5'); // malformed escapes stay as they are
     const dir = await mkdtemp(join(tmpdir(), 'gradcam-cache-test-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     for (const fileName of ['../escape.h5', '..', 'a/b.h5', 'a\\b.h5', '']) {
       const error = await fetchWeightFile({ fileName, url: 'https://official.invalid/x.h5' }, { cacheDir: dir }).catch((e: unknown) => e);
       expect((error as Error).message, fileName).toMatch(/is not a plain file name/);
