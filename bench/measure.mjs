@@ -68,11 +68,12 @@ export async function roundRobinSamples(runs, fns, { warm = false } = {}) {
  * for them (opByOpExplainOverPredict). `warm`: see roundRobinSamples (the ratios are then the warm
  * runs'; coldExplainOverPredict and coldExplainSpeedup the first calls'). For the cases where
  * `overhead(layer, batch)` holds, explainOverPredict (and its cold twin) come from a pair of their
- * own after the round robin — predict and explain after the form, alternately, in warm turns — so
+ * own after the round robin (`overheadRuns(batch)` turns each, default `runs`) — predict and
+ * explain after the form, alternately, in warm turns — so
  * that the other functions' runs (other forms, other weights) do not sit between the two; the
  * round robin's value stays as explainOverPredictInRound.
  */
-export async function formRows({ backend, cases, runs, predict, explain, extra = {}, warm = false, overhead = () => false }) {
+export async function formRows({ backend, cases, runs, predict, explain, extra = {}, warm = false, overhead = () => false, overheadRuns = runs }) {
   const rows = [];
   for (const [layer, batch] of cases) {
     const n = runs(batch);
@@ -101,7 +102,7 @@ export async function formRows({ backend, cases, runs, predict, explain, extra =
       ratios.coldExplainSpeedup = pairedRatio(coldSamples.explainBefore, coldSamples.explainAfter);
     }
     if (overhead(layer, batch)) {
-      const pair = await roundRobinSamples(n, { predictAfter: fns.predictAfter, explainAfter: fns.explainAfter }, { warm: true });
+      const pair = await roundRobinSamples(overheadRuns(batch), { predictAfter: fns.predictAfter, explainAfter: fns.explainAfter }, { warm: true });
       ratios.explainOverPredictInRound = ratios.explainOverPredict;
       ratios.explainOverPredict = pairedRatio(pair.samples.explainAfter, pair.samples.predictAfter);
       ratios.coldExplainOverPredict = pairedRatio(pair.coldSamples.explainAfter, pair.coldSamples.predictAfter);
