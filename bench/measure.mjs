@@ -4,15 +4,18 @@
 /** Median of a list of numbers. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** The time of one call of `fn` in ms (awaited). */
+export async function timed(fn) {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
 /** Median time of `fn` in ms over `runs` runs, after one warm-up run. */
 export async function medianOf(runs, fn) {
   await fn();
   const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
-  }
+  for (let i = 0; i < runs; i++) samples.push(await timed(fn));
   return median(samples);
 }
 
@@ -44,11 +47,6 @@ export async function roundRobinSamples(runs, fns, { warm = false } = {}) {
   for (const name of names) await fns[name]();
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   const coldSamples = Object.fromEntries(names.map((n) => [n, []]));
-  const timed = async (fn) => {
-    const t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  };
   for (let i = 0; i < runs; i++) {
     for (const name of names) {
       if (warm) coldSamples[name].push(await timed(fns[name]));

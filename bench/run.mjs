@@ -28,7 +28,7 @@ import * as weights from '@gradcam/weights-nsfw-mobilenet-v2';
 import * as tf from '@tensorflow/tfjs-core';
 import { BUNDLED_MODEL_IDS, explainBatch, explainPrediction, formatHeatmap, imgToArray, loadImg, loadModel, predict, setBackend } from 'gradcam';
 import { folderRows, rssScaling } from './folder.mjs';
-import { formRows, interleaved, median, medianOf, pairedRatio } from './measure.mjs';
+import { formRows, interleaved, median, medianOf, pairedRatio, timed } from './measure.mjs';
 import { peakRssKb } from './rss-probe.mjs';
 
 const args = process.argv.slice(2);
@@ -158,11 +158,6 @@ const VERSUS_TF = [['predict', null, 1], ['predict', null, 8], ...LAYERS.flatMap
  */
 async function versusTensorflow(model) {
   const out = [];
-  const timed = async (fn) => {
-    const t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  };
   for (const [what, layer, batch] of VERSUS_TF) {
     progress(`versus TensorFlow: ${what} ${layer ?? ''} batch ${batch}`);
     const ours = what === 'predict' ? (_layer, b) => predictOf((x) => predict(model, docs[x]))(b) : explainOf(model);

@@ -14,7 +14,6 @@ export interface WorkerCommandOptions {
   readonly queue: string;
   readonly backend: string;
   readonly timeout: number;
-  /** Images per batched explanation (default 8). */
   /** Jobs per batched explanation (default 8); also the explanations' batch size, as explain's --batch-size, when given. */
   readonly batchSize?: number;
   /** Jobs held at once (default 2 × batch size). */

@@ -629,7 +629,8 @@ async function explainChunk(plan: Plan, docs: tf.Tensor4D, images: readonly Rgba
         };
         results.push(await explainCaptured(plan, own, inputOf, scores, outputs.subarray(range[0], range[1]), images?.[i]));
       } finally {
-        tf.dispose(precomputed ? scoresRow : [activations, gradients, ...(scoresRow ? [scoresRow] : [])]);
+        // tf.dispose skips undefined: scoresRow exists only if it was asked for.
+        tf.dispose(precomputed ? scoresRow : [activations, gradients, scoresRow]);
         input?.dispose();
       }
     }

@@ -117,9 +117,7 @@ export class LayersModelAdapter implements ExplainableModel {
    * pass that takes seconds anyway), nor without the form.
    */
   prepare(): void {
-    const backend = tf.getBackend();
-    const executes = this.#options.graphExecutor !== false && graphExecutorFor(backend) !== undefined;
-    if (this.#options.inferenceForm !== false && !executes && backend !== 'cpu') this.#forms.keepBackwardKernels();
+    if (this.#options.inferenceForm !== false && this.#registeredExecutor() === undefined && tf.getBackend() !== 'cpu') this.#forms.keepBackwardKernels();
   }
 
   /** The listing, made once: every explain resolves its layer in it. */
@@ -152,9 +150,14 @@ export class LayersModelAdapter implements ExplainableModel {
     );
   }
 
+  /** The graph executor registered for the active backend, unless the options rule executors out. */
+  #registeredExecutor(): GraphExecutor | undefined {
+    return this.#options.inferenceForm === false || this.#options.graphExecutor === false ? undefined : graphExecutorFor(tf.getBackend());
+  }
+
   /** The executor that will run `graph` on the active backend, if one is registered and accepts it. */
   #executor(graph: InferenceGraph): GraphExecutor | undefined {
-    const executor = this.#options.inferenceForm === false || this.#options.graphExecutor === false ? undefined : graphExecutorFor(tf.getBackend());
+    const executor = this.#registeredExecutor();
     if (!executor) return undefined;
     const reason = executor.unsupported(graph);
     if (reason === undefined) return executor;

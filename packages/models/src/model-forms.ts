@@ -46,15 +46,16 @@ export class ModelForms {
     return base;
   }
 
-  /** Rebuilds everything when any weight tensor was replaced since the last build. */
-  #refresh(): void {
-    if (this.#disposed) return;
+  /** Rebuilds everything when any weight tensor was replaced since the last build; true when it did. */
+  #refresh(): boolean {
+    if (this.#disposed) return false;
     const now = this.#weightData();
-    if (now.length === this.#sources.length && now.every((d, i) => d === this.#sources[i])) return;
+    if (now.length === this.#sources.length && now.every((d, i) => d === this.#sources[i])) return false;
     this.#disposeCache();
     this.#version++;
     this.#byLayer = new Map();
     this.#base = this.#build();
+    return true;
   }
 
   #disposeCache(): void {
@@ -89,8 +90,8 @@ export class ModelForms {
   keepBackwardKernels(): void {
     if (this.#keepBackward || this.#disposed) return;
     this.#keepBackward = true;
-    this.#refresh(); // a rebuild here already made them
-    if (this.#backward.size === 0) this.#backward = backwardKernels(this.#base);
+    // A rebuild (new weights) makes them with the forms; otherwise they are made for the forms as they are.
+    if (!this.#refresh()) this.#backward = backwardKernels(this.#base);
   }
 
   /**

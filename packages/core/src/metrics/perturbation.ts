@@ -104,8 +104,7 @@ export function baselineImage(doc: tf.Tensor4D, baseline: Baseline = 'blur', sig
   });
 }
 
-/** Pixel indices, highest map value first (ties: row-major order). */
-/** Pixel indices by value, highest first (`descending` false: lowest first); ties by index. */
+/** Pixel indices by value, highest first (`descending` false: lowest first); ties by index (row-major order). */
 export function pixelOrder(values: Float32Array, descending = true): Int32Array {
   const sign = descending ? 1 : -1;
   const order = Int32Array.from({ length: values.length }, (_, i) => i);
